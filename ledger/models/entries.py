@@ -1,0 +1,120 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from djmoney.models.fields import MoneyField
+
+from ..money import DECIMAL_PLACES, MAX_DIGITS
+
+
+class EntryKind(models.TextChoices):
+    INVOICE = "INVC", "Invoice"
+    PAYMENT = "PAYM", "Payment"
+    CREDIT = "CRED", "Account credit"
+    CREDIT_MEMO = "CRMO", "Credit memo"
+
+
+# INVC amounts live in the debit column; every other kind in the credit column.
+DEBIT_KINDS = frozenset({EntryKind.INVOICE})
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Ledger entries are append-only: post a correcting entry instead.")
+
+    def delete(self):
+        raise TypeError("Ledger entries are append-only: post a correcting entry instead.")
+
+
+class LedgerEntry(models.Model):
+    """One line of an account's append-only ledger (SPEC section 3).
+
+    ``balance_after`` is the account balance (credits - debits) right after this entry,
+    computed at posting time under the account lock, so a statement page never sums
+    history. Exactly one of ``debit``/``credit`` is non-zero; either may be negative
+    (a cancelled invoice is a negative debit, a refund a negative credit).
+    """
+
+    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="entries")
+    seq = models.PositiveBigIntegerField()
+    posted_at = models.DateTimeField()
+    kind = models.CharField(max_length=4, choices=EntryKind.choices)
+    reference = models.CharField(max_length=64)
+    description = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3)
+    debit = MoneyField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, currency_field_name="currency"
+    )
+    credit = MoneyField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, currency_field_name="currency"
+    )
+    balance_after = MoneyField(
+        max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, currency_field_name="currency"
+    )
+    method = models.CharField(
+        max_length=32, blank=True, help_text="Payment method, for PAYM entries."
+    )
+
+    # The documents behind the entry. Invoices live in this app; payments, credit memos
+    # and wallet transactions live in apps that import this one, so they are linked
+    # generically (ledger imports neither payments nor wallets).
+    invoice = models.ForeignKey(
+        "ledger.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    source_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+
+    # Who caused it: a user, or an integration/system named by ``actor_label``.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        ordering = ["account", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "seq"], name="entry_account_seq_unique"),
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="entry_seq_gte_1"),
+            models.CheckConstraint(
+                condition=(models.Q(debit=0) & ~models.Q(credit=0))
+                | (~models.Q(debit=0) & models.Q(credit=0)),
+                name="entry_one_side_nonzero",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(kind="INVC") & models.Q(credit=0))
+                | (models.Q(kind__in=["PAYM", "CRED", "CRMO"]) & models.Q(debit=0)),
+                name="entry_kind_column",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source_type__isnull=True, source_id__isnull=True)
+                | models.Q(source_type__isnull=False, source_id__isnull=False),
+                name="entry_source_complete",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "posted_at", "seq"], name="entry_account_posted"),
+            models.Index(fields=["invoice"], name="entry_invoice"),
+            models.Index(fields=["source_type", "source_id"], name="entry_source"),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id}#{self.seq} {self.kind} {self.reference}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise TypeError("Ledger entries are append-only: post a correcting entry instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Ledger entries are append-only: post a correcting entry instead.")
+
+    @property
+    def amount(self):
+        """The signed amount in the entry's own column."""
+        return self.debit if self.kind in DEBIT_KINDS else self.credit

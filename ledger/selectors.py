@@ -1,0 +1,182 @@
+"""Reads of the ledger: statements (the payments tab), their CSV, verification.
+
+A statement page is keyset-paged on ``(account, seq)`` and shows each entry's stored
+``balance_after``: a page costs the same few queries at any history length.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+from moneyed import Money
+
+from .models import Account, LedgerEntry
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+CSV_BATCH = 2000
+
+
+@dataclass
+class StatementPage:
+    account: Account
+    rows: list[LedgerEntry]  # newest first
+    opening_balance: Money  # balance before the first entry of the period
+    closing_balance: Money  # balance after the last entry of the period
+    date_from: date | None = None
+    date_to: date | None = None
+    older_cursor: int | None = None  # pass as ``before`` for the next older page
+    newer_cursor: int | None = None  # pass as ``after`` for the next newer page
+    is_oldest_page: bool = False  # show the opening-balance row under the last row
+    entry_count: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SeqRange:
+    """The entries of a period as an inclusive ``seq`` range (empty when lo > hi)."""
+
+    lo: int
+    hi: int
+    opening: Decimal
+    closing: Decimal
+
+    @property
+    def empty(self) -> bool:
+        return self.lo > self.hi
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def period_range(
+    account: Account, date_from: date | None = None, date_to: date | None = None
+) -> SeqRange:
+    """Map a date period to a seq range with its opening and closing balances.
+
+    ``seq`` and ``posted_at`` grow together (the posting service keeps them so), so a
+    period is a contiguous seq range found with two index lookups.
+    """
+    entries = LedgerEntry.objects.filter(account_id=account.pk)
+    cols = ("seq", "balance_after", "debit", "credit")
+    lo, hi = 1, account.last_seq
+    opening, closing = Decimal(0), account.balance.amount
+    if date_from:
+        first = (
+            entries.filter(posted_at__gte=_day_start(date_from))
+            .order_by("posted_at", "seq")
+            .values_list(*cols)
+            .first()
+        )
+        if first is None:
+            return SeqRange(lo=hi + 1, hi=hi, opening=closing, closing=closing)
+        lo = first[0]
+        opening = first[1] - first[3] + first[2]
+    if date_to:
+        last = (
+            entries.filter(posted_at__lt=_day_start(date_to + timedelta(days=1)))
+            .order_by("-posted_at", "-seq")
+            .values_list(*cols)
+            .first()
+        )
+        if last is None:
+            return SeqRange(lo=1, hi=0, opening=Decimal(0), closing=Decimal(0))
+        hi = last[0]
+        closing = last[1]
+    if lo > hi:
+        return SeqRange(lo=lo, hi=hi, opening=opening, closing=opening)
+    return SeqRange(lo=lo, hi=hi, opening=opening, closing=closing)
+
+
+def statement_page(
+    *,
+    account: Account,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> StatementPage:
+    """One page of the account's statement, newest first.
+
+    ``before=<seq>``: the page of entries older than that seq; ``after=<seq>``: the page
+    of entries newer than it. Neither: the newest page of the period.
+    """
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    rng = period_range(account, date_from, date_to)
+    currency = account.currency
+    page = StatementPage(
+        account=account,
+        rows=[],
+        opening_balance=Money(rng.opening, currency),
+        closing_balance=Money(rng.closing, currency),
+        date_from=date_from,
+        date_to=date_to,
+        entry_count=max(0, rng.hi - rng.lo + 1),
+    )
+    if rng.empty:
+        page.is_oldest_page = True
+        return page
+    qs = LedgerEntry.objects.filter(account_id=account.pk, seq__gte=rng.lo, seq__lte=rng.hi)
+    qs = qs.select_related("invoice")
+    if after is not None:
+        rows = list(qs.filter(seq__gt=after).order_by("seq")[:limit])
+        rows.reverse()
+    else:
+        if before is not None:
+            qs = qs.filter(seq__lt=before)
+        rows = list(qs.order_by("-seq")[:limit])
+    page.rows = rows
+    if rows:
+        newest, oldest = rows[0].seq, rows[-1].seq
+        page.newer_cursor = newest if newest < rng.hi else None
+        page.older_cursor = oldest if oldest > rng.lo else None
+        page.is_oldest_page = oldest == rng.lo
+    return page
+
+
+def iter_statement(
+    *, account: Account, date_from: date | None = None, date_to: date | None = None
+) -> Iterator[tuple]:
+    """Every entry of the period, oldest first, in keyset batches (constant memory).
+
+    Yields tuples ``(seq, posted_at, kind, reference, description, method, debit,
+    credit, balance_after)`` with Decimal amounts; no transaction is held open.
+    """
+    rng = period_range(account, date_from, date_to)
+    cursor = rng.lo - 1
+    cols = (
+        "seq",
+        "posted_at",
+        "kind",
+        "reference",
+        "description",
+        "method",
+        "debit",
+        "credit",
+        "balance_after",
+    )
+    while cursor < rng.hi:
+        batch = list(
+            LedgerEntry.objects.filter(account_id=account.pk, seq__gt=cursor, seq__lte=rng.hi)
+            .order_by("seq")
+            .values_list(*cols)[:CSV_BATCH]
+        )
+        if not batch:
+            return
+        yield from batch
+        cursor = batch[-1][0]
+
+
+def accounts_visible_to(user):
+    """Accounts a member may read: their own, and every account of a group whose admin
+    account they belong to."""
+    if not user.is_authenticated:
+        return Account.objects.none()
+    return Account.objects.filter(
+        Q(members=user) | Q(group__admin_account__members=user)
+    ).distinct()

@@ -1,0 +1,317 @@
+"""Invoice lifecycle in the ledger: drafts and their lines, open, issue, cancel.
+
+Use cases that also touch payments or wallets (applying credit at issue, capturing
+holds) live in those apps and call these functions inside their own transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+from moneyed import Money
+
+from ..errors import InvalidInput, StateConflict
+from ..models import Account, EntryKind, Invoice, InvoiceCounter, InvoiceLine
+from ..models.invoices import EDITABLE
+from ..money import parse_decimal, round_money, to_money
+from .actors import Actor
+from .posting import Posting, lock_account, post
+
+QUANTITY_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    description: str
+    quantity: Decimal | str | int
+    unit_price: Money | Decimal | str | int
+
+
+def _clean_quantity(value, field: str) -> Decimal:
+    quantity = parse_decimal(value, field=field)
+    if quantity < 0:
+        raise InvalidInput(f"{field}: quantity cannot be negative (got {quantity}).", field=field)
+    if quantity != quantity.quantize(QUANTITY_PLACES):
+        raise InvalidInput(f"{field}: at most 4 decimal places (got {quantity}).", field=field)
+    if quantity >= Decimal("1e11"):
+        raise InvalidInput(f"{field}: quantity {quantity} is too large.", field=field)
+    return quantity
+
+
+def _clean_price(value, currency: str, field: str) -> Money:
+    price = to_money(value, currency, field=field)
+    if price.amount < 0:
+        raise InvalidInput(
+            f"{field}: unit price cannot be negative (got {price.amount}); "
+            "give reductions as a credit memo.",
+            field=field,
+        )
+    return price
+
+
+def _clean_description(value: str, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{field}: a line needs a description.", field=field)
+    if len(text) > 255:
+        raise InvalidInput(f"{field}: at most 255 characters.", field=field)
+    return text
+
+
+def _build_line(invoice: Invoice, spec: LineSpec, position: int, where: str) -> InvoiceLine:
+    quantity = _clean_quantity(spec.quantity, f"{where}.quantity")
+    price = _clean_price(spec.unit_price, invoice.currency, f"{where}.unit_price")
+    return InvoiceLine(
+        invoice=invoice,
+        position=position,
+        description=_clean_description(spec.description, f"{where}.description"),
+        quantity=quantity,
+        currency=invoice.currency,
+        unit_price=price,
+        amount=round_money(quantity * price.amount, invoice.currency),
+        prepaid_amount=Money(0, invoice.currency),
+    )
+
+
+def _lock_invoice(invoice: Invoice | int) -> tuple[Account, Invoice]:
+    """Lock the invoice's account, then the invoice (the fixed lock order)."""
+    invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
+    account_id = Invoice.objects.values_list("account_id", flat=True).get(pk=invoice_id)
+    account = lock_account(account_id)
+    return account, Invoice.objects.select_for_update().get(pk=invoice_id)
+
+
+def _require_editable(invoice: Invoice, action: str) -> None:
+    if invoice.status not in EDITABLE:
+        raise StateConflict(
+            f"Invoice {invoice} is {invoice.get_status_display().lower()}: {action} is only "
+            "possible on draft or ongoing invoices.",
+            field="status",
+        )
+
+
+def _refresh_total(invoice: Invoice) -> None:
+    total = Money(0, invoice.currency)
+    for amount in invoice.lines.values_list("amount", flat=True):
+        total += Money(amount, invoice.currency)
+    invoice.total = total
+    invoice.save(update_fields=["total", "currency"])
+
+
+def create_invoice(
+    *,
+    account: Account,
+    actor: Actor,
+    lines=(),
+    due_date: date | None = None,
+    description: str = "",
+    series: str = "INV",
+    is_prepaid_order: bool = False,
+) -> Invoice:
+    """Create a draft invoice with its lines."""
+    if not series or not series.isalnum() or len(series) > 16:
+        raise InvalidInput("series: letters and digits only, at most 16.", field="series")
+    with transaction.atomic():
+        invoice = Invoice.objects.create(
+            account=account,
+            currency=account.currency,
+            total=Money(0, account.currency),
+            amount_paid=Money(0, account.currency),
+            amount_credited=Money(0, account.currency),
+            series=series.upper(),
+            due_date=due_date,
+            description=(description or "")[:255],
+            is_prepaid_order=is_prepaid_order,
+            created_by=actor.user,
+        )
+        built = [_build_line(invoice, spec, i, f"lines[{i}]") for i, spec in enumerate(lines)]
+        InvoiceLine.objects.bulk_create(built)
+        _refresh_total(invoice)
+        return invoice
+
+
+def add_line(*, invoice: Invoice | int, line: LineSpec, actor: Actor) -> InvoiceLine:
+    with transaction.atomic():
+        _account, locked = _lock_invoice(invoice)
+        _require_editable(locked, "adding a line")
+        position = locked.lines.count()
+        new = _build_line(locked, line, position, "line")
+        new.save()
+        _refresh_total(locked)
+        return new
+
+
+def update_line(
+    *,
+    line: InvoiceLine | int,
+    actor: Actor,
+    quantity=None,
+    unit_price=None,
+    description: str | None = None,
+) -> InvoiceLine:
+    """Change a line of a draft or ongoing invoice (consumption updates the quantity)."""
+    line_id = line.pk if isinstance(line, InvoiceLine) else line
+    invoice_id = InvoiceLine.objects.values_list("invoice_id", flat=True).get(pk=line_id)
+    with transaction.atomic():
+        _account, invoice = _lock_invoice(invoice_id)
+        _require_editable(invoice, "changing a line")
+        locked = InvoiceLine.objects.select_for_update().get(pk=line_id)
+        spec = LineSpec(
+            description=locked.description if description is None else description,
+            quantity=locked.quantity if quantity is None else quantity,
+            unit_price=locked.unit_price if unit_price is None else unit_price,
+        )
+        fresh = _build_line(invoice, spec, locked.position, "line")
+        locked.description, locked.quantity = fresh.description, fresh.quantity
+        locked.unit_price, locked.amount = fresh.unit_price, fresh.amount
+        locked.save(update_fields=["description", "quantity", "unit_price", "amount", "currency"])
+        _refresh_total(invoice)
+        return locked
+
+
+def remove_line(*, line: InvoiceLine | int, actor: Actor) -> None:
+    line_id = line.pk if isinstance(line, InvoiceLine) else line
+    invoice_id = InvoiceLine.objects.values_list("invoice_id", flat=True).get(pk=line_id)
+    with transaction.atomic():
+        _account, invoice = _lock_invoice(invoice_id)
+        _require_editable(invoice, "removing a line")
+        InvoiceLine.objects.filter(pk=line_id).delete()
+        _refresh_total(invoice)
+
+
+def open_invoice(*, invoice: Invoice | int, actor: Actor) -> Invoice:
+    """draft -> ongoing: the invoice is open and follows consumption until issued."""
+    with transaction.atomic():
+        _account, locked = _lock_invoice(invoice)
+        if not can_proceed(locked._open):
+            raise StateConflict(
+                f"Invoice {locked} is {locked.get_status_display().lower()}: only a draft "
+                "can be opened as ongoing.",
+                field="status",
+            )
+        locked._open()
+        locked.save(update_fields=["status"])
+        return locked
+
+
+def _next_number(series: str) -> tuple[int, str]:
+    InvoiceCounter.objects.bulk_create([InvoiceCounter(series=series)], ignore_conflicts=True)
+    counter = InvoiceCounter.objects.select_for_update().get(series=series)
+    counter.last_value += 1
+    counter.save(update_fields=["last_value"])
+    return counter.last_value, f"{series}-{counter.last_value:06d}"
+
+
+def issue_invoice(
+    *,
+    invoice: Invoice | int,
+    actor: Actor,
+    at: datetime | None = None,
+    due_date: date | None = None,
+) -> tuple[Invoice, list]:
+    """draft/ongoing -> due: number the invoice and post its ``INVC`` debit.
+
+    Returns the invoice and the posted entries. Call it inside a larger transaction to
+    add the use cases of other apps (credit application, wallet capture).
+    """
+    with transaction.atomic():
+        account, locked = _lock_invoice(invoice)
+        if not can_proceed(locked._issue):
+            raise StateConflict(
+                f"Invoice {locked} is {locked.get_status_display().lower()}: only draft or "
+                "ongoing invoices can be issued.",
+                field="status",
+            )
+        if locked.total.amount <= 0:
+            raise InvalidInput(
+                f"Invoice {locked} has nothing to charge (total {locked.total.amount}); "
+                "add lines or cancel it.",
+                field="lines",
+            )
+        when = at or timezone.now()
+        locked.seq_no, locked.number = _next_number(locked.series)
+        locked.issue_date = timezone.localdate(when)
+        locked.issued_at = when
+        if due_date is not None:
+            locked.due_date = due_date
+        elif locked.due_date is None:
+            locked.due_date = locked.issue_date + timedelta(days=account.payment_terms_days)
+        locked._issue()
+        locked.save(
+            update_fields=["status", "seq_no", "number", "issue_date", "issued_at", "due_date"]
+        )
+        label = f"Invoice {locked.number}" + (
+            f" — {locked.description}" if locked.description else ""
+        )
+        entries = post(
+            account=account,
+            postings=[
+                Posting(
+                    kind=EntryKind.INVOICE,
+                    amount=locked.total,
+                    reference=locked.reference,
+                    description=label,
+                    invoice=locked,
+                )
+            ],
+            actor=actor,
+            at=at,
+        )
+        return locked, entries
+
+
+def cancel_invoice(
+    *, invoice: Invoice | int, actor: Actor, reason: str = "", at: datetime | None = None
+) -> tuple[Invoice, list]:
+    """Cancel an invoice on which nothing was paid or prepaid.
+
+    A posted invoice gets a negative ``INVC`` debit for what it still owed, which raises
+    the balance back. Returns the invoice and the posted entries (none for a draft).
+    """
+    with transaction.atomic():
+        account, locked = _lock_invoice(invoice)
+        status = locked.get_status_display().lower()
+        if not can_proceed(locked._cancel):
+            raise StateConflict(
+                f"Invoice {locked} is {status}: only draft, ongoing or due invoices with "
+                "nothing paid can be cancelled.",
+                field="status",
+            )
+        if locked.amount_credited.amount > 0:
+            raise StateConflict(
+                f"Invoice {locked} cannot be cancelled: wallet prepayment of "
+                f"{locked.amount_credited} was applied to it; refund that first.",
+                field="status",
+            )
+        if locked.amount_paid.amount > 0:
+            raise StateConflict(
+                f"Invoice {locked} cannot be cancelled: {locked.amount_paid} was paid on it; "
+                "refund it instead.",
+                field="status",
+            )
+        was_posted = locked.number is not None
+        locked._cancel()
+        locked.cancelled_at = at or timezone.now()
+        locked.cancel_reason = (reason or "")[:255]
+        locked.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+        entries = []
+        if was_posted:
+            entries = post(
+                account=account,
+                postings=[
+                    Posting(
+                        kind=EntryKind.INVOICE,
+                        amount=-locked.amount_due,
+                        reference=locked.reference,
+                        description=f"Invoice {locked.number} cancelled"
+                        + (f": {reason}" if reason else ""),
+                        invoice=locked,
+                    )
+                ],
+                actor=actor,
+                at=at,
+            )
+        return locked, entries

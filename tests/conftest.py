@@ -1,0 +1,62 @@
+import pytest
+from django.db import connection
+
+from ledger import services
+from ledger.services import LineSpec
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def actor():
+    return services.system_actor("tests")
+
+
+@pytest.fixture
+def make_account(actor):
+    counter = {"n": 0}
+
+    def make(currency="GBP", **kwargs):
+        counter["n"] += 1
+        kwargs.setdefault("name", f"Member {counter['n']}")
+        kwargs.setdefault("email", f"member{counter['n']}@example.test")
+        return services.create_account(currency=currency, actor=actor, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def account(make_account):
+    return make_account()
+
+
+@pytest.fixture
+def make_invoice(actor):
+    def make(account, *amounts, issue=False, **kwargs):
+        lines = [LineSpec(f"Line {i + 1}", "1", a) for i, a in enumerate(amounts or ("75.00",))]
+        invoice = services.create_invoice(account=account, actor=actor, lines=lines, **kwargs)
+        if issue:
+            invoice, _ = services.issue_invoice(invoice=invoice, actor=actor)
+        return invoice
+
+    return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` skip, with a reason, when the suite runs on SQLite."""
+    if on_postgres_url():
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (real row locks, triggers); runs in the PostgreSQL pass"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def on_postgres_url() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
