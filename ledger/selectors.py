@@ -180,3 +180,24 @@ def accounts_visible_to(user):
     return Account.objects.filter(
         Q(members=user) | Q(group__admin_account__members=user)
     ).distinct()
+
+
+def open_invoices(account_ids):
+    """Posted invoices still expecting money, oldest due first."""
+    from .models.invoices import OPEN, Invoice
+
+    return Invoice.objects.filter(account_id__in=account_ids, status__in=OPEN).order_by(
+        "due_date", "issue_date", "id"
+    )
+
+
+def free_credit(account: Account) -> Money:
+    """Money on the account not yet applied to any invoice.
+
+    The balance counts every posted invoice as a debit, so the credit free to assign is
+    the balance plus what the open invoices still owe. Summed in Python (Decimal).
+    """
+    total = account.balance.amount
+    for invoice in open_invoices([account.pk]):
+        total += invoice.amount_due.amount
+    return Money(total, account.currency)

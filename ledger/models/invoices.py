@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 from djmoney.models.fields import MoneyField
 
 from ..money import DECIMAL_PLACES, MAX_DIGITS
@@ -20,6 +20,7 @@ class InvoiceStatus(models.TextChoices):
 
 
 UNPOSTED = (InvoiceStatus.DRAFT, InvoiceStatus.ONGOING)
+OPEN = (InvoiceStatus.DUE, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.DISPUTED)
 EDITABLE = UNPOSTED
 # Statuses in which the invoice has a number and its INVC entry on the ledger.
 POSTED = (
@@ -75,6 +76,7 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
     amount_credited = money_field(
         editable=False, help_text="Covered by credit memos (wallet prepayments)."
     )
+    amount_refunded = money_field(editable=False, help_text="Refunded to the member.")
 
     issue_date = models.DateField(null=True, blank=True, editable=False)
     due_date = models.DateField(null=True, blank=True)
@@ -101,7 +103,12 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
                 condition=Q(amount_credited__gte=0), name="invoice_credited_gte_0"
             ),
             models.CheckConstraint(
-                condition=Q(amount_paid__lte=F("total") - F("amount_credited")),
+                condition=Q(amount_refunded__gte=0), name="invoice_refunded_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    amount_paid__lte=F("total") - F("amount_credited") - F("amount_refunded")
+                ),
                 name="invoice_settled_lte_total",
             ),
             models.CheckConstraint(
@@ -128,7 +135,13 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
 
     @property
     def amount_due(self):
-        return self.total - self.amount_paid - self.amount_credited
+        """What is still owed: total less refunds, payments and credit memos."""
+        return self.total - self.amount_refunded - self.amount_paid - self.amount_credited
+
+    @property
+    def is_open(self) -> bool:
+        """Posted and still expecting money."""
+        return self.status in OPEN
 
     @property
     def is_posted(self) -> bool:
@@ -153,6 +166,11 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
     )
     def _cancel(self):
         pass
+
+    @transition(field=status, source=list(POSTED), target=RETURN_VALUE(*POSTED))
+    def _settle(self, target):
+        """Move to the settlement status computed by ``services.settle_invoice``."""
+        return target
 
 
 class InvoiceLine(SingleCurrencyModel):

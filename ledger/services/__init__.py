@@ -9,8 +9,10 @@ from .invoices import (
     cancel_invoice,
     create_invoice,
     issue_invoice,
+    lock_invoice,
     open_invoice,
     remove_line,
+    settle_invoice,
     update_line,
 )
 from .posting import Posting, lock_account, post
@@ -26,9 +28,11 @@ __all__ = [
     "create_invoice",
     "issue_invoice",
     "lock_account",
+    "lock_invoice",
     "open_invoice",
     "post",
     "remove_line",
+    "settle_invoice",
     "system_actor",
     "update_line",
     "user_actor",

@@ -14,7 +14,7 @@ from django_fsm import can_proceed
 from moneyed import Money
 
 from ..errors import InvalidInput, StateConflict
-from ..models import Account, EntryKind, Invoice, InvoiceCounter, InvoiceLine
+from ..models import Account, EntryKind, Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
 from ..models.invoices import EDITABLE
 from ..money import parse_decimal, round_money, to_money
 from .actors import Actor
@@ -315,3 +315,63 @@ def cancel_invoice(
                 at=at,
             )
         return locked, entries
+
+
+def lock_invoice(invoice: Invoice | int) -> tuple[Account, Invoice]:
+    """Lock the invoice's account then the invoice; for use cases in other apps."""
+    return _lock_invoice(invoice)
+
+
+def settle_invoice(
+    *,
+    invoice: Invoice,
+    paid=None,
+    refunded=None,
+    credited=None,
+    disputed: bool = False,
+) -> Invoice:
+    """Move an invoice's paid / refunded / credited amounts and recompute its status.
+
+    ``invoice`` must be locked by the caller (``lock_invoice``). Deltas are Money in the
+    invoice currency, may be negative; the result may never overpay the invoice. Status:
+    nothing due -> ``paid`` (``refunded`` when all of it was refunded); a dispute keeps it
+    ``disputed`` until nothing is due; some money -> ``partially_paid``; else ``due``.
+    """
+    if invoice.status not in (
+        InvoiceStatus.DUE,
+        InvoiceStatus.PARTIALLY_PAID,
+        InvoiceStatus.PAID,
+        InvoiceStatus.DISPUTED,
+        InvoiceStatus.REFUNDED,
+    ):
+        raise StateConflict(
+            f"Invoice {invoice} is {invoice.get_status_display().lower()}: it does not take "
+            "payments.",
+            field="invoice",
+        )
+    zero = Money(0, invoice.currency)
+    invoice.amount_paid += paid or zero
+    invoice.amount_refunded += refunded or zero
+    invoice.amount_credited += credited or zero
+    for name in ("amount_paid", "amount_refunded", "amount_credited"):
+        if getattr(invoice, name).amount < 0:
+            raise StateConflict(f"Invoice {invoice}: {name} cannot go below zero.", field=name)
+    due = invoice.amount_due.amount
+    if due < 0:
+        raise StateConflict(
+            f"Invoice {invoice}: this would pay {-due} more than is due.", field="amount"
+        )
+    if due == 0:
+        fully_refunded = invoice.amount_refunded.amount > 0 and invoice.amount_paid.amount == 0
+        target = InvoiceStatus.REFUNDED if fully_refunded else InvoiceStatus.PAID
+    elif disputed or invoice.status == InvoiceStatus.DISPUTED:
+        target = InvoiceStatus.DISPUTED
+    elif invoice.amount_paid.amount + invoice.amount_credited.amount > 0:
+        target = InvoiceStatus.PARTIALLY_PAID
+    else:
+        target = InvoiceStatus.DUE
+    invoice._settle(target)
+    invoice.save(
+        update_fields=["status", "amount_paid", "amount_refunded", "amount_credited", "currency"]
+    )
+    return invoice

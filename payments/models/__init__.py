@@ -1,0 +1,21 @@
+from .payments import (
+    ALLOWED_STATUSES,
+    Direction,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    PaymentType,
+)
+from .records import PaymentAllocation, PaymentBatch, PaymentTransition
+
+__all__ = [
+    "ALLOWED_STATUSES",
+    "Direction",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentBatch",
+    "PaymentMethod",
+    "PaymentStatus",
+    "PaymentTransition",
+    "PaymentType",
+]

@@ -1,0 +1,42 @@
+"""Staff roles as Django groups (issue 3): created by a migration, re-applied by
+``ensure_roles`` when a later app adds permissions."""
+
+BILLING_ADMIN = "Billing admin"
+BILLING_CLERK = "Billing clerk"
+AUDITOR = "Auditor"
+
+BILLING_APPS = ("ledger", "payments", "wallets")
+CLERK_CODENAMES = {
+    "add_payment",
+    "mark_paid",
+    "create_receipt",
+    "send_receipt",
+    "assign_payment",
+    "pay_from_balance",
+}
+
+
+def ensure_roles(apps=None) -> None:
+    """Create or refresh the three groups. ``apps``: a migration's app registry."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    billing = permission_model.objects.filter(content_type__app_label__in=BILLING_APPS)
+    view = billing.filter(codename__startswith="view_")
+
+    admin, _ = group_model.objects.get_or_create(name=BILLING_ADMIN)
+    admin.permissions.set(billing)
+    clerk, _ = group_model.objects.get_or_create(name=BILLING_CLERK)
+    clerk.permissions.set(list(view) + list(billing.filter(codename__in=CLERK_CODENAMES)))
+    auditor, _ = group_model.objects.get_or_create(name=AUDITOR)
+    auditor.permissions.set(view)

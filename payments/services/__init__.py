@@ -1,0 +1,44 @@
+"""Every write of the payments app (SPEC section 5). One transaction per operation."""
+
+from .groups import record_group_payment
+from .lifecycle import (
+    approve_by_erp,
+    cancel_invoice,
+    cancel_payment,
+    create_receipt,
+    expire_due_payments,
+    send_receipt,
+)
+from .reversals import record_dispute, refund_invoice, refund_payment
+from .settlement import (
+    assign_payment,
+    issue_invoice,
+    mark_invoice_paid,
+    mark_payment_paid,
+    pay_from_balance,
+    record_payment,
+)
+from .transitions import available_transitions, check_permission, refusal, transition
+
+__all__ = [
+    "approve_by_erp",
+    "assign_payment",
+    "available_transitions",
+    "cancel_invoice",
+    "cancel_payment",
+    "check_permission",
+    "create_receipt",
+    "expire_due_payments",
+    "issue_invoice",
+    "mark_invoice_paid",
+    "mark_payment_paid",
+    "pay_from_balance",
+    "record_dispute",
+    "record_group_payment",
+    "record_payment",
+    "refund_invoice",
+    "refund_payment",
+    "refusal",
+    "send_receipt",
+    "transition",
+]

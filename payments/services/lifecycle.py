@@ -1,0 +1,143 @@
+"""Payment-aware invoice cancellation, ERP approval, receipts and expiry."""
+
+from datetime import date
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from ledger import services as ledger
+from ledger.errors import InvalidInput
+from ledger.models import Invoice
+from ledger.services import Actor
+
+from ..models import Payment, PaymentStatus, PaymentType
+from ..models.payments import RECEIPT_METHODS
+from .common import lock_payment, open_payment_for
+from .transitions import apply, refusal, refuse
+
+S = PaymentStatus
+
+
+def cancel_invoice(*, invoice: Invoice | int, actor: Actor, reason: str = "", at=None) -> Invoice:
+    """Cancel an invoice with nothing paid (ledger rules) and its waiting payment."""
+    with transaction.atomic():
+        _account, locked = ledger.lock_invoice(invoice)
+        payment = open_payment_for(locked)
+        if payment is not None and payment.status == S.PROCESSING:
+            raise refuse(payment, "cancel", "a gateway is processing its payment")
+        locked, _entries = ledger.cancel_invoice(invoice=locked, actor=actor, reason=reason, at=at)
+        if payment is not None:
+            apply(payment, "cancel", actor=actor, reason=reason or "invoice cancelled", at=at)
+        return locked
+
+
+def cancel_payment(*, payment: Payment | int, actor: Actor, reason: str = "") -> Payment:
+    with transaction.atomic():
+        _account, locked = lock_payment(payment)
+        return apply(locked, "cancel", actor=actor, reason=reason)
+
+
+def approve_by_erp(*, payment: Payment | int, actor: Actor, reason: str = "") -> Payment:
+    with transaction.atomic():
+        _account, locked = lock_payment(payment)
+        return apply(locked, "approve", actor=actor, reason=reason)
+
+
+def _receipt_number(payment: Payment) -> str:
+    return "R-" + payment.number.removeprefix("P-")
+
+
+def create_receipt(
+    *, payment: Payment | int, actor: Actor, method: str | None = None, note: str = ""
+) -> Payment:
+    """Staff start a receipt by hand (bank transfer and cash only)."""
+    with transaction.atomic():
+        _account, locked = lock_payment(payment)
+        chosen = method or locked.method
+        if locked.method and method and method != locked.method:
+            raise InvalidInput(
+                f"method: payment {locked.number} is a {locked.get_method_display()} payment.",
+                field="method",
+            )
+        if chosen not in RECEIPT_METHODS:
+            raise refuse(
+                locked,
+                "create_receipt",
+                f"only bank_transfer and cash payments go through receipts (method: "
+                f"{chosen or 'none'})",
+            )
+        why = refusal(locked, "create_receipt", method=chosen)
+        if why:
+            raise refuse(locked, "create_receipt", why)
+        locked.method = chosen
+        locked.receipt_number = _receipt_number(locked)
+        locked.receipt_created_at = timezone.now()
+        return apply(
+            locked,
+            "create_receipt",
+            actor=actor,
+            reason=note,
+            extra_fields=["method", "receipt_number", "receipt_created_at"],
+        )
+
+
+def send_receipt(*, payment: Payment | int, actor: Actor, to: str | None = None) -> Payment:
+    """Email the receipt PDF to the member and move to ``receipt_sent``."""
+    from ..receipts import render_receipt_pdf
+
+    with transaction.atomic():
+        account, locked = lock_payment(payment)
+        why = refusal(locked, "send_receipt")
+        if why:
+            raise refuse(locked, "send_receipt", why)
+        recipient = to or account.email
+        locked.receipt_sent_at = timezone.now()
+        locked.receipt_sent_to = recipient
+        apply(
+            locked,
+            "send_receipt",
+            actor=actor,
+            reason=f"sent to {recipient}",
+            extra_fields=["receipt_sent_at", "receipt_sent_to"],
+        )
+        message = EmailMessage(
+            subject=f"Receipt {locked.receipt_number} for {locked.amount}",
+            body=(
+                f"Dear {account.name},\n\nPlease find attached receipt {locked.receipt_number} "
+                f"for {locked.amount} ({locked.get_method_display()}).\n\nBillfold billing"
+            ),
+            to=[recipient],
+        )
+        message.attach(
+            f"{locked.receipt_number}.pdf", render_receipt_pdf(locked), "application/pdf"
+        )
+        message.send(fail_silently=False)
+        return locked
+
+
+def expire_due_payments(*, today: date | None = None, batch: int = 200) -> int:
+    """Expire every waiting postpay payment past its due date; returns how many.
+
+    Safe to run from cron on several hosts at once: each batch takes its rows with
+    ``FOR UPDATE SKIP LOCKED``, so two runs never wait for or expire the same payment.
+    """
+    today = today or timezone.localdate()
+    actor = ledger.system_actor("expire_payments")
+    expired = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Payment.objects.select_for_update(skip_locked=True)
+                .filter(
+                    status=S.WAITING_FOR_PAYMENT,
+                    type=PaymentType.RENDERED_SERVICES,
+                    due_date__lt=today,
+                )
+                .order_by("id")[:batch]
+            )
+            for payment in rows:
+                apply(payment, "expire", actor=actor, reason=f"due {payment.due_date}")
+            expired += len(rows)
+        if len(rows) < batch:
+            return expired
