@@ -1,0 +1,18 @@
+"""Small helpers shared by the ledger model admins."""
+
+from django.utils.html import format_html
+from moneyed import Money
+
+from ..money import format_money
+
+
+def money_cell(value) -> str:
+    """A money value formatted with its currency, right-aligned, negatives marked."""
+    if not isinstance(value, Money):
+        return "—"
+    css = "billfold-money billfold-negative" if value.amount < 0 else "billfold-money"
+    return format_html('<span class="{}">{}</span>', css, format_money(value))
+
+
+class LedgerAdminMedia:
+    css = {"all": ("ledger/admin.css",)}
