@@ -77,7 +77,7 @@ def post(
     if not postings:
         raise InvalidInput("Nothing to post.", field="postings")
     account_id = account.pk if isinstance(account, Account) else account
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         locked = lock_account(account_id)
         amounts = [_validate(locked, p, i) for i, p in enumerate(postings)]
         now = timezone.now()
