@@ -1,0 +1,3 @@
+from .payments import PaymentAdmin, PaymentTransitionAdmin
+
+__all__ = ["PaymentAdmin", "PaymentTransitionAdmin"]

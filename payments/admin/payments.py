@@ -1,0 +1,268 @@
+"""Payment admin: read-only records, the allowed actions as buttons, the history."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ledger.admin.display import LedgerAdminMedia, money_cell
+from ledger.errors import BillingError
+from ledger.models import Account
+from ledger.services import user_actor
+
+from ..models import Payment, PaymentAllocation, PaymentTransition
+from ..receipts import render_receipt_pdf
+from ..services import check_permission, record_payment, refusal
+from ..services.transitions import METHOD_CHOSEN_IN_FORM
+from .actions import ACTIONS, offered_actions
+from .forms import RecordPaymentForm
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TransitionInline(ReadOnlyInline):
+    model = PaymentTransition
+    fields = ("at", "name", "source", "target", "actor_label", "reason")
+    readonly_fields = fields
+    verbose_name_plural = "status history"
+
+
+class AllocationInline(ReadOnlyInline):
+    model = PaymentAllocation
+    fk_name = "payment"
+    fields = ("invoice", "amount_display", "reversed_by", "created_at", "actor_label")
+    readonly_fields = fields
+
+    @admin.display(description="amount")
+    def amount_display(self, obj):
+        return money_cell(obj.amount)
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "account",
+        "type",
+        "direction",
+        "method",
+        "status_badge",
+        "amount_display",
+        "due_date",
+        "invoice",
+        "created_at",
+    )
+    list_filter = ("status", "type", "method", "direction", "account__currency")
+    search_fields = ("number", "account__name", "reference", "invoice__number")
+    list_select_related = ("account", "invoice")
+    date_hierarchy = "created_at"
+    inlines = (AllocationInline, TransitionInline)
+    show_full_result_count = False
+    readonly_fields = (
+        "number",
+        "account",
+        "direction",
+        "type",
+        "method",
+        "status",
+        "amount_display",
+        "allocated_display",
+        "reversed_display",
+        "due_date",
+        "invoice",
+        "refund_of",
+        "dispute_of",
+        "batch",
+        "reference",
+        "note",
+        "decline_reason",
+        "receipt_number",
+        "receipt_created_at",
+        "receipt_sent_at",
+        "receipt_sent_to",
+        "created_at",
+        "completed_at",
+        "created_by",
+    )
+    fields = readonly_fields
+    Media = LedgerAdminMedia
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return format_html(
+            '<span class="billfold-status billfold-status-{}">{}</span>',
+            obj.status,
+            obj.get_status_display(),
+        )
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj):
+        return money_cell(obj.amount)
+
+    @admin.display(description="allocated to invoices")
+    def allocated_display(self, obj):
+        return money_cell(obj.amount_allocated)
+
+    @admin.display(description="refunded or disputed")
+    def reversed_display(self, obj):
+        return money_cell(obj.amount_reversed)
+
+    # Payments are created by the services (issue, record payment), never edited.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("record/", wrap(self.record_view), name="payments_payment_record"),
+            path(
+                "<int:object_id>/act/<str:action>/",
+                wrap(self.action_view),
+                name="payments_payment_action",
+            ),
+            path(
+                "<int:object_id>/receipt.pdf",
+                wrap(self.receipt_view),
+                name="payments_payment_receipt",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        payment = self.get_object(request, object_id)
+        buttons = []
+        if payment is not None:
+            for name in offered_actions(payment, request.user):
+                url = reverse("admin:payments_payment_action", args=[payment.pk, name])
+                buttons.append({"name": name, "label": ACTIONS[name].label, "url": url})
+        extra = {"payment_actions": buttons, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def action_view(self, request, object_id, action):
+        spec = ACTIONS.get(action)
+        if spec is None:
+            raise Http404("No such action.")
+        payment = get_object_or_404(Payment.objects.select_related("account"), pk=object_id)
+        if not self.has_view_permission(request, payment):
+            raise PermissionDenied
+        if spec.fsm:
+            check_permission(payment, action, request.user)  # 403 on a forged POST
+        elif not request.user.has_perm(spec.permission):
+            raise PermissionDenied(f"You are not allowed to {spec.label.lower()}.")
+        back = reverse("admin:payments_payment_change", args=[payment.pk])
+        form_kwargs = {"payment": payment} if action in ("mark_paid", "assign") else {}
+        form_class = spec.form
+        form = None
+        if request.method == "POST":
+            form = form_class(request.POST, **form_kwargs) if form_class else None
+            if form is None or form.is_valid():
+                data = form.cleaned_data if form else {}
+                try:
+                    result = spec.run(payment, user_actor(request.user), data)
+                except BillingError as exc:
+                    self.message_user(request, exc.detail, messages.ERROR)
+                    return HttpResponseRedirect(back)
+                target = result if isinstance(result, Payment) else payment
+                target.refresh_from_db()
+                self.message_user(request, spec.done.format(**vars(target)), messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:payments_payment_change", args=[target.pk])
+                )
+        elif form_class:
+            form = form_class(**form_kwargs)
+        why = None
+        if spec.fsm:  # judge with the method the form will set, if the payment has none
+            chosen = METHOD_CHOSEN_IN_FORM.get(action)
+            use = chosen if (not payment.method or action == "pay_from_balance") else None
+            why = refusal(payment, action, method=use)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{spec.label}: payment {payment.number}",
+            "opts": self.model._meta,
+            "original": payment,
+            "payment": payment,
+            "form": form,
+            "action_label": spec.label,
+            "refusal": why,
+            "back_url": back,
+            "media": self.media + (form.media if form else ""),
+        }
+        return TemplateResponse(request, "admin/payments/payment/action_form.html", context)
+
+    def record_view(self, request):
+        """Record money received without an invoice: account credit (a top-up)."""
+        if not request.user.has_perm("payments.mark_paid"):
+            raise PermissionDenied
+        account = get_object_or_404(Account, pk=request.GET.get("account") or 0)
+        form = RecordPaymentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                payment = record_payment(
+                    account=account.pk,
+                    amount=str(data["amount"]),
+                    method=data["method"],
+                    actor=user_actor(request.user),
+                    reference=data["reference"],
+                    note=data["note"],
+                )
+            except BillingError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                self.message_user(request, f"Payment {payment.number} recorded as account credit.")
+                return HttpResponseRedirect(
+                    reverse("admin:ledger_account_payments", args=[account.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Record a payment for {account.name}",
+            "opts": self.model._meta,
+            "form": form,
+            "action_label": "Record payment",
+            "back_url": reverse("admin:ledger_account_payments", args=[account.pk]),
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/payments/payment/action_form.html", context)
+
+    def receipt_view(self, request, object_id):
+        payment = get_object_or_404(Payment.objects.select_related("account"), pk=object_id)
+        if not self.has_view_permission(request, payment) or not payment.receipt_number:
+            raise Http404("No receipt for this payment.")
+        response = HttpResponse(render_receipt_pdf(payment), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{payment.receipt_number}.pdf"'
+        return response
+
+
+@admin.register(PaymentTransition)
+class PaymentTransitionAdmin(admin.ModelAdmin):
+    list_display = ("at", "payment", "name", "source", "target", "actor_label", "reason")
+    list_filter = ("name", "target")
+    search_fields = ("payment__number", "actor_label")
+    list_select_related = ("payment",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,277 @@
+"""Demo data for `make run`: users in each role, accounts in two currencies, a year of
+invoices and payments in every status — all posted through the services, back-dated
+with ``at=`` in time order, never by writing rows directly. Idempotent: does nothing
+if the demo staff user exists."""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from ledger import services as ledger
+from ledger.services import LineSpec
+from payments import services as payments
+from payments.models import Payment, PaymentStatus
+from payments.roles import AUDITOR, BILLING_ADMIN, BILLING_CLERK, ensure_roles
+
+PASSWORD = "billfold-demo"
+USERS = [
+    # username, role group, is_staff
+    ("demo-staff", BILLING_ADMIN, True),
+    ("demo-clerk", BILLING_CLERK, True),
+    ("demo-auditor", AUDITOR, True),
+    ("demo-member", None, False),
+]
+ACCOUNTS = [
+    # name, currency, monthly lines, erp_managed, group
+    (
+        "Acme Studio Ltd",
+        "GBP",
+        [("Hot desk membership", 1, "250.00"), ("Meeting room hours", 6, "18.50")],
+        False,
+        None,
+    ),
+    ("Brightside Coop", "GBP", [("Dedicated desk", 2, "320.00")], False, "Northwind Group"),
+    (
+        "Northwind Traders",
+        "GBP",
+        [("Private office", 1, "1450.00"), ("Printing", 120, "0.08")],
+        True,
+        "Northwind Group",
+    ),
+    ("Café Lumière SARL", "EUR", [("Coworking pass", 3, "190.00")], False, None),
+    (
+        "Kleinert & Söhne GmbH",
+        "EUR",
+        [("Virtual office", 1, "89.00"), ("Mail handling", 1, "25.00")],
+        False,
+        None,
+    ),
+    ("Hannah Okafor", "GBP", [("Flex membership", 1, "129.00")], False, None),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo users, accounts and a year of invoices and payments (idempotent)."
+
+    def handle(self, *args, **options):
+        if get_user_model().objects.filter(username="demo-staff").exists():
+            self.stdout.write("seed_demo: demo data already present; nothing to do.")
+            return
+        locmem = "django.core.mail.backends.locmem.EmailBackend"
+        with override_settings(EMAIL_BACKEND=locmem), transaction.atomic():
+            self.seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                "seed_demo: done. Staff: demo-staff / billfold-demo (also demo-clerk, "
+                "demo-auditor); member: demo-member / billfold-demo."
+            )
+        )
+
+    def seed(self):
+        rng = random.Random(20261122)
+        ensure_roles()
+        users = {}
+        for username, role, is_staff in USERS:
+            user = get_user_model().objects.create_user(
+                username=username,
+                password=PASSWORD,
+                email=f"{username}@billfold.example",
+                is_staff=is_staff,
+                first_name=username.split("-")[1].title(),
+            )
+            if role:
+                user.groups.add(Group.objects.get(name=role))
+            users[username] = user
+        actor = ledger.user_actor(users["demo-staff"])
+
+        groups = {}
+        accounts = []
+        for name, currency, lines, erp, group_name in ACCOUNTS:
+            group = None
+            if group_name:
+                group = groups.get(group_name) or ledger.create_group(name=group_name, actor=actor)
+                groups[group_name] = group
+            slug = name.split()[0].lower().strip("&é")
+            account = ledger.create_account(
+                name=name,
+                email=f"billing@{slug}.example",
+                currency=currency,
+                actor=actor,
+                external_ref=f"CRM-{1000 + len(accounts)}",
+                group=group,
+                erp_managed=erp,
+                members=[users["demo-member"]] if not accounts else [],
+            )
+            accounts.append((account, lines))
+        northwind = groups["Northwind Group"]
+        northwind.admin_account = accounts[2][0]
+        northwind.save(update_fields=["admin_account"])
+
+        now = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0)
+        start = (now - timedelta(days=365)).replace(day=1)
+        for index, (account, lines) in enumerate(accounts):
+            self.seed_account(account, lines, index, start, now, rng, actor)
+
+        self.seed_current_month(accounts, now, actor)
+        payments.record_group_payment(
+            group=northwind,
+            amount="500.00",
+            method="bank_transfer",
+            actor=actor,
+            leftover_account=accounts[1][0],
+            reference="NW-BATCH-NOV",
+            at=now - timedelta(hours=2),
+        )
+        payments.expire_due_payments(today=timezone.localdate(now))
+
+    def month_starts(self, start, now):
+        month = start
+        while month < now - timedelta(days=35):
+            yield month
+            month = (month + timedelta(days=32)).replace(day=1, hour=9)
+
+    def seed_account(self, account, lines, index, start, now, rng, actor):
+        """Twelve monthly invoices, most paid by transfer within two weeks."""
+        if index == 5:  # a prepaying member: credit on the account before the first invoice
+            payments.record_payment(
+                account=account,
+                amount="400.00",
+                method="bank_transfer",
+                actor=actor,
+                reference="PREPAY-2025",
+                at=start - timedelta(days=3),
+            )
+        for month_no, month in enumerate(self.month_starts(start, now)):
+            at = month + timedelta(hours=index)
+            specs = [
+                LineSpec(desc, Decimal(qty) + (rng.randint(0, 3) if qty > 5 else 0), price)
+                for desc, qty, price in lines
+            ]
+            invoice = ledger.create_invoice(
+                account=account,
+                actor=actor,
+                lines=specs,
+                description=f"Services {month:%B %Y}",
+            )
+            invoice = payments.issue_invoice(invoice=invoice, actor=actor, at=at)
+            if invoice.amount_due.amount <= 0:
+                continue
+            waiting = Payment.objects.filter(invoice=invoice).order_by("-id").first()
+            if waiting.status == PaymentStatus.PENDING_BILLING:
+                payments.approve_by_erp(payment=waiting, actor=actor, reason="ERP sync")
+            paid_at = at + timedelta(days=rng.randint(3, 13), hours=rng.randint(1, 7))
+            method = ["bank_transfer", "bank_transfer", "card", "direct_debit", "cheque"][
+                (index + month_no) % 5
+            ]
+            if index == 0 and month_no == 4:  # part payment, the rest a week later
+                half = (invoice.amount_due.amount / 2).quantize(Decimal("0.01"))
+                payments.mark_invoice_paid(
+                    invoice=invoice,
+                    method="bank_transfer",
+                    amount=str(half),
+                    actor=actor,
+                    at=paid_at,
+                )
+                paid_at += timedelta(days=7)
+            payment = payments.mark_invoice_paid(
+                invoice=invoice,
+                method=method,
+                actor=actor,
+                reference=f"BT{rng.randint(10**5, 10**6)}",
+                at=paid_at,
+            )
+            if index == 3 and month_no == 6:  # overpaid by 40.00: stays as credit
+                payments.record_payment(
+                    account=account,
+                    amount="40.00",
+                    method="bank_transfer",
+                    actor=actor,
+                    reference="overpayment",
+                    at=paid_at + timedelta(hours=1),
+                )
+            if index == 1 and month_no == 8:  # partial refund of a desk day
+                payments.refund_payment(
+                    payment=payment,
+                    amount="64.00",
+                    actor=actor,
+                    reason="desk unavailable one day",
+                    at=paid_at + timedelta(days=2),
+                )
+            if index == 4 and month_no == 9:  # whole refund
+                payments.refund_invoice(
+                    invoice=invoice,
+                    actor=actor,
+                    reason="service not delivered",
+                    at=paid_at + timedelta(days=3),
+                )
+            if index == 0 and month_no == 10:  # card chargeback, later paid again
+                payments.record_dispute(
+                    payment=payment,
+                    actor=actor,
+                    reason="chargeback: not recognised",
+                    at=paid_at + timedelta(days=4),
+                )
+                payments.mark_invoice_paid(
+                    invoice=invoice,
+                    method="bank_transfer",
+                    actor=actor,
+                    reference="after dispute",
+                    at=paid_at + timedelta(days=9),
+                )
+
+    def seed_current_month(self, accounts, now, actor):
+        """Recent invoices left in every open payment status."""
+        at = now - timedelta(days=20)
+        statuses = {}
+        for i, (account, lines) in enumerate(accounts):
+            invoice = ledger.create_invoice(
+                account=account,
+                actor=actor,
+                lines=[LineSpec(desc, qty, price) for desc, qty, price in lines],
+                description=f"Services {at:%B %Y}",
+            )
+            invoice = payments.issue_invoice(
+                invoice=invoice,
+                actor=actor,
+                at=at + timedelta(hours=i),
+                due_date=(now - timedelta(days=3)).date() if i == 4 else None,
+            )
+            statuses[i] = (invoice, Payment.objects.filter(invoice=invoice).order_by("-id").first())
+        # 0: receipt sent, waiting for the money; 1: receipt being prepared
+        payments.create_receipt(payment=statuses[0][1], actor=actor, method="bank_transfer")
+        payments.send_receipt(payment=statuses[0][1], actor=actor)
+        payments.create_receipt(payment=statuses[1][1], actor=actor, method="cash")
+        # 2: ERP-managed account, pending billing (left as is)
+        # 3: card payment at the gateway
+        waiting = statuses[3][1]
+        Payment.objects.filter(pk=waiting.pk).update(method="card")
+        payments.transition(payment=waiting, name="start_processing", actor=actor)
+        # 4: past due -> expired by expire_due_payments at the end
+        # 5: a cancelled invoice and its cancelled payment
+        payments.cancel_invoice(
+            invoice=statuses[5][0], actor=actor, reason="duplicate", at=at + timedelta(days=1)
+        )
+        # A receipt completed by hand (cash) for account 5
+        invoice = ledger.create_invoice(
+            account=accounts[5][0], actor=actor, lines=[LineSpec("Locker", 1, "15.00")]
+        )
+        invoice = payments.issue_invoice(invoice=invoice, actor=actor, at=now - timedelta(days=2))
+        waiting = Payment.objects.filter(invoice=invoice).order_by("-id").first()
+        if waiting is not None and waiting.status == PaymentStatus.WAITING_FOR_PAYMENT:
+            payments.create_receipt(payment=waiting, actor=actor, method="cash")
+            payments.send_receipt(payment=waiting, actor=actor)
+            payments.mark_payment_paid(
+                payment=waiting, method="cash", actor=actor, at=now - timedelta(days=1)
+            )
+        # One more left waiting for the member's transfer.
+        invoice = ledger.create_invoice(
+            account=accounts[5][0], actor=actor, lines=[LineSpec("Day passes", 4, "22.50")]
+        )
+        payments.issue_invoice(invoice=invoice, actor=actor, at=now - timedelta(hours=20))
