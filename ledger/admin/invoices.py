@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,10 +31,13 @@ QUANTITY_PLACES = 4
 
 
 def _invoice_currency(invoice: Invoice | None) -> str | None:
-    """The currency lines must be in: the invoice's, or its (chosen) account's."""
+    """The currency lines must be in: the saved invoice's, or its chosen account's.
+
+    (An unsaved invoice's own ``currency`` is only django-money's default, not a choice.)
+    """
     if invoice is None:
         return None
-    if invoice.currency:
+    if invoice.pk is not None and invoice.currency:
         return invoice.currency
     try:
         return invoice.account.currency
@@ -78,18 +82,18 @@ class InvoiceLineForm(forms.ModelForm):
         model = InvoiceLine
         fields = ("description", "quantity", "unit_price")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, parent_invoice=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The invoice being edited or added (its account chosen in the same POST): the
+        # formset passes it, since a new line is not attached to it yet.
+        self.parent_invoice = parent_invoice
         if self.instance.pk is not None:
             # Show "10.50", not "£10.50" or the stored "10.5000".
             self.initial["unit_price"] = normalize(self.instance.unit_price).amount
             self.initial["quantity"] = self.instance.quantity.normalize()
 
     def _currency(self) -> str | None:
-        try:
-            return _invoice_currency(self.instance.invoice)
-        except ObjectDoesNotExist:
-            return None
+        return _invoice_currency(self.parent_invoice)
 
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]
@@ -122,9 +126,15 @@ class InvoiceLineForm(forms.ModelForm):
         pass
 
 
+class InvoiceLineFormSet(BaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "parent_invoice": self.instance}
+
+
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     form = InvoiceLineForm
+    formset = InvoiceLineFormSet
     fields = ("description", "quantity", "unit_price", "amount_display", "prepaid_display")
     readonly_fields = ("amount_display", "prepaid_display")
     extra = 1
