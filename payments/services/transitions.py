@@ -5,7 +5,6 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import has_transition_perm
 
 from ledger.errors import StateConflict
 from ledger.services import Actor
@@ -92,9 +91,26 @@ def apply(
     return payment
 
 
+def transition_permission(name: str) -> str | None:
+    """The permission a transition declares (the same for all its source states)."""
+    meta = getattr(Payment, name)._django_fsm
+    return next((t.permission for t in meta.transitions.values() if t.permission), None)
+
+
+def user_may(name: str, user) -> bool:
+    """Whether ``user`` holds the permission of transition ``name``. Transitions without
+    one are run by the system (expiry, gateways), never by a person."""
+    permission = transition_permission(name)
+    return bool(permission) and user.has_perm(permission)
+
+
 def check_permission(payment: Payment, name: str, user) -> None:
-    """Admin and API guard: the user must hold the transition's permission."""
-    if not has_transition_perm(getattr(payment, name), user):
+    """Admin and API guard: the user must hold the transition's permission.
+
+    (django-fsm's ``has_transition_perm`` also evaluates the conditions, which depend
+    on the method the form is about to set; the state is judged by ``refusal``.)
+    """
+    if not user_may(name, user):
         raise PermissionDenied(f"You are not allowed to {ACTION_LABELS.get(name, name)}.")
 
 
@@ -124,8 +140,6 @@ def available_transitions(payment: Payment, user) -> list[str]:
         method = METHOD_CHOSEN_IN_FORM.get(n) if not payment.method else None
         if n == "pay_from_balance":
             method = "account_balance"
-        if refusal(payment, n, method=method) is None and has_transition_perm(
-            getattr(payment, n), user
-        ):
+        if refusal(payment, n, method=method) is None and user_may(n, user):
             offered.append(n)
     return offered
