@@ -197,7 +197,10 @@ def open_invoice(*, invoice: Invoice | int, actor: Actor) -> Invoice:
         return locked
 
 
-def _next_number(series: str) -> tuple[int, str]:
+def next_number(series: str) -> tuple[int, str]:
+    """Take the next gapless number of ``series`` (inside the caller's transaction):
+    ``(7, "INV-000007")``. The counter row stays locked until the transaction ends, so
+    a rollback gives the number back."""
     InvoiceCounter.objects.bulk_create([InvoiceCounter(series=series)], ignore_conflicts=True)
     counter = InvoiceCounter.objects.select_for_update().get(series=series)
     counter.last_value += 1
@@ -232,7 +235,7 @@ def issue_invoice(
                 field="lines",
             )
         when = at or timezone.now()
-        locked.seq_no, locked.number = _next_number(locked.series)
+        locked.seq_no, locked.number = next_number(locked.series)
         locked.issue_date = timezone.localdate(when)
         locked.issued_at = when
         if due_date is not None:
@@ -274,16 +277,17 @@ def cancel_invoice(
     with transaction.atomic():
         account, locked = _lock_invoice(invoice)
         status = locked.get_status_display().lower()
+        if locked.amount_credited.amount > 0:
+            raise StateConflict(
+                f"Invoice {locked} cannot be cancelled: wallet prepayment of "
+                f"{locked.amount_credited} was applied to it (prepayment credit memos cannot "
+                "be cancelled); refund instead.",
+                field="status",
+            )
         if not can_proceed(locked._cancel):
             raise StateConflict(
                 f"Invoice {locked} is {status}: only draft, ongoing or due invoices with "
                 "nothing paid can be cancelled.",
-                field="status",
-            )
-        if locked.amount_credited.amount > 0:
-            raise StateConflict(
-                f"Invoice {locked} cannot be cancelled: wallet prepayment of "
-                f"{locked.amount_credited} was applied to it; refund that first.",
                 field="status",
             )
         if locked.amount_paid.amount > 0:

@@ -126,6 +126,14 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
     dispute_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
     )
+    wallet = models.ForeignKey(
+        "wallets.Wallet",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="top_ups",
+        help_text="For a top-up: the wallet it credits when it completes.",
+    )
     batch = models.ForeignKey(
         "payments.PaymentBatch",
         null=True,
@@ -194,6 +202,10 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
             models.CheckConstraint(
                 condition=~Q(status="processing") | Q(method__in=["card", "direct_debit"]),
                 name="payment_processing_methods",
+            ),
+            models.CheckConstraint(
+                condition=Q(wallet__isnull=True) | Q(type="top_up"),
+                name="payment_wallet_top_up_only",
             ),
             models.CheckConstraint(
                 condition=Q(refund_of__isnull=True) | Q(direction="outgoing"),

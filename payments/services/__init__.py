@@ -11,16 +11,19 @@ from .lifecycle import (
 )
 from .reversals import record_dispute, refund_invoice, refund_payment
 from .settlement import (
+    apply_wallet,
     assign_payment,
     issue_invoice,
     mark_invoice_paid,
     mark_payment_paid,
     pay_from_balance,
     record_payment,
+    request_wallet_top_up,
 )
 from .transitions import available_transitions, check_permission, refusal, transition
 
 __all__ = [
+    "apply_wallet",
     "approve_by_erp",
     "assign_payment",
     "available_transitions",
@@ -39,6 +42,7 @@ __all__ = [
     "refund_invoice",
     "refund_payment",
     "refusal",
+    "request_wallet_top_up",
     "send_receipt",
     "transition",
 ]

@@ -10,6 +10,7 @@ from ledger import services as ledger
 from ledger.errors import InvalidInput
 from ledger.models import Invoice
 from ledger.services import Actor
+from wallets import services as wallets
 
 from ..models import Payment, PaymentStatus, PaymentType
 from ..models.payments import RECEIPT_METHODS
@@ -27,6 +28,7 @@ def cancel_invoice(*, invoice: Invoice | int, actor: Actor, reason: str = "", at
         if payment is not None and payment.status == S.PROCESSING:
             raise refuse(payment, "cancel", "a gateway is processing its payment")
         locked, _entries = ledger.cancel_invoice(invoice=locked, actor=actor, reason=reason, at=at)
+        wallets.release_holds(invoice=locked, actor=actor, reason="cancelled", at=at)
         if payment is not None:
             apply(payment, "cancel", actor=actor, reason=reason or "invoice cancelled", at=at)
         return locked

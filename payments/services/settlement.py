@@ -13,6 +13,8 @@ from ledger.models import Account, EntryKind, Invoice, InvoiceStatus
 from ledger.money import to_money
 from ledger.selectors import free_credit
 from ledger.services import Actor, Posting
+from wallets import services as wallets
+from wallets.models import Wallet
 
 from ..models import Payment, PaymentAllocation, PaymentMethod, PaymentStatus, PaymentType
 from ..models.payments import MANUAL_METHODS, RECEIPT_METHODS
@@ -91,9 +93,12 @@ def issue_invoice(
         invoice, _entries = ledger.issue_invoice(
             invoice=invoice, actor=actor, at=at, due_date=due_date
         )
+        # Wallet holds reserved for the invoice become prepayment credit memos first.
+        wallets.capture_holds(invoice=invoice, actor=actor, at=at)
         account = ledger.lock_account(invoice.account_id)
-        credit_before = account.balance + invoice.total
-        applied = min(credit_before.amount, invoice.total.amount)
+        invoice.refresh_from_db()
+        credit_before = account.balance + invoice.total - invoice.amount_credited
+        applied = min(credit_before.amount, invoice.amount_due.amount)
         if applied > 0:
             used = Money(applied, account.currency)
             payment = create_payment(
@@ -196,6 +201,18 @@ def _complete(
         reason=note,
         extra_fields=["method", "amount", "currency", "reference", "note"],
     )
+    if payment.wallet_id:
+        # Money for a wallet: credited to it now that it arrived; the account ledger
+        # sees it when the wallet pays an invoice (CRMO) or turns into credit (CRED).
+        wallets.top_up(
+            wallet=payment.wallet_id,
+            amount=amount,
+            actor=actor,
+            source=payment,
+            reference=payment.reference_code,
+            at=at,
+        )
+        return payment
     posting_ref = payment.reference_code
     if invoice is not None:
         allocate(payment, invoice, min(amount, invoice.amount_due), actor)
@@ -451,3 +468,42 @@ def pay_from_balance(*, payment: Payment | int, actor: Actor, at=None) -> Paymen
             at=at,
         )
         return locked
+
+
+def request_wallet_top_up(
+    *, wallet: Wallet | int, amount, actor: Actor, method: str = "", due_date=None
+) -> Payment:
+    """Open a ``top_up`` payment for a wallet; the wallet is credited when it completes."""
+    wallet_id = wallet.pk if isinstance(wallet, Wallet) else int(wallet)
+    with transaction.atomic():
+        account_id = Wallet.objects.values_list("account_id", flat=True).get(pk=wallet_id)
+        account = ledger.lock_account(account_id)
+        locked = wallets.lock_wallet(wallet_id)
+        if not locked.is_active:
+            raise StateConflict(f"Wallet '{locked.name}' is closed.", field="wallet")
+        if method:
+            _clean_method(method)
+        return create_payment(
+            account=account,
+            type=PaymentType.TOP_UP,
+            amount=to_money(amount, account.currency),
+            actor=actor,
+            method=method,
+            due_date=due_date,
+            wallet=locked,
+            reason=f"top-up of wallet '{locked.name}'",
+        )
+
+
+def apply_wallet(
+    *, wallet: Wallet | int, invoice: Invoice | int, actor: Actor, amount=None, at=None
+):
+    """Apply wallet money to an invoice and shrink (or cancel) its waiting payment."""
+    with transaction.atomic():
+        result = wallets.apply_to_invoice(
+            wallet=wallet, invoice=invoice, actor=actor, amount=amount, at=at
+        )
+        _account, locked = ledger.lock_invoice(invoice)
+        if locked.status != InvoiceStatus.ONGOING:
+            sync_open_payment(locked, actor, reason="prepaid from wallet")
+        return result

@@ -1,0 +1,14 @@
+from .memos import CreditMemo, CreditMemoReason, CreditMemoStatus
+from .wallets import Hold, HoldStatus, TxKind, Wallet, WalletStatus, WalletTransaction
+
+__all__ = [
+    "CreditMemo",
+    "CreditMemoReason",
+    "CreditMemoStatus",
+    "Hold",
+    "HoldStatus",
+    "TxKind",
+    "Wallet",
+    "WalletStatus",
+    "WalletTransaction",
+]

@@ -1,0 +1,35 @@
+"""Every write of the wallets app (SPEC section 6). One transaction per operation."""
+
+from .core import (
+    cancel_credit_memo,
+    close_wallet,
+    create_wallet,
+    lock_wallet,
+    top_up,
+    transfer_to_credit,
+    usage_drawdown,
+)
+from .invoices import (
+    apply_to_invoice,
+    capture_holds,
+    follow_invoice,
+    release_hold,
+    release_holds,
+    update_ongoing_line,
+)
+
+__all__ = [
+    "apply_to_invoice",
+    "cancel_credit_memo",
+    "capture_holds",
+    "close_wallet",
+    "create_wallet",
+    "follow_invoice",
+    "lock_wallet",
+    "release_hold",
+    "release_holds",
+    "top_up",
+    "transfer_to_credit",
+    "update_ongoing_line",
+    "usage_drawdown",
+]

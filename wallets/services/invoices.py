@@ -1,0 +1,310 @@
+"""Wallet money on invoices: prepayment credit memos on issued invoices, holds on
+ongoing ones that follow consumption, capture at issue, release at cancellation.
+
+Lock order (as everywhere): account, invoice, wallet(s) in id order.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from moneyed import Money
+
+from ledger import services as ledger
+from ledger.errors import InvalidInput, StateConflict
+from ledger.models import EntryKind, Invoice, InvoiceLine, InvoiceStatus
+from ledger.money import format_money
+from ledger.services import Actor, Posting
+
+from ..models import CreditMemo, Hold, HoldStatus, TxKind, Wallet
+from .core import insufficient, lock_wallet, positive, record, require_active
+
+PAYABLE = (InvoiceStatus.DUE, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.DISPUTED)
+
+
+def _same_account(wallet: Wallet, invoice: Invoice) -> None:
+    if wallet.account_id != invoice.account_id:
+        raise InvalidInput(
+            f"wallet: '{wallet.name}' belongs to another account than invoice {invoice}.",
+            field="wallet",
+        )
+
+
+def _prepay_lines(
+    wallet: Wallet,
+    invoice: Invoice,
+    amount: Money,
+    actor: Actor,
+    *,
+    kind: str,
+    hold: Hold | None = None,
+    at: datetime | None = None,
+) -> list[CreditMemo]:
+    """Consume ``amount`` of the locked wallet for the locked invoice, line by line:
+    one drawdown, one approved prepayment credit memo and one ``CRMO`` entry per line."""
+    memos, postings = [], []
+    left = amount
+    lines = (
+        InvoiceLine.objects.select_for_update().filter(invoice=invoice).order_by("position", "id")
+    )
+    for line in lines:
+        if left.amount <= 0:
+            break
+        part = min(line.amount - line.prepaid_amount, left)
+        if part.amount <= 0:
+            continue
+        tx = record(
+            wallet,
+            kind,
+            part,
+            actor,
+            consumed=part,
+            held=-part if kind == TxKind.HOLD_CAPTURE else None,
+            reference=invoice.number or "",
+            description=f"Invoice {invoice.number}: {line.description}",
+            invoice=invoice,
+            hold=hold,
+            at=at,
+        )
+        _seq, number = ledger.next_number("CM")
+        memo = CreditMemo.objects.create(
+            number=number,
+            account_id=invoice.account_id,
+            invoice=invoice,
+            invoice_line=line,
+            wallet=wallet,
+            drawdown=tx,
+            reason="prepayment",
+            status="approved",
+            currency=invoice.currency,
+            amount=part,
+            created_at=at or timezone.now(),
+            actor_label=actor.label[:150],
+        )
+        line.prepaid_amount += part
+        line.save(update_fields=["prepaid_amount", "currency"])
+        postings.append(
+            Posting(
+                kind=EntryKind.CREDIT_MEMO,
+                amount=part,
+                reference=memo.reference,
+                description=f"Prepayment from wallet '{wallet.name}': invoice {invoice.number}, "
+                f"{line.description}",
+                invoice=invoice,
+                source=memo,
+            )
+        )
+        memos.append(memo)
+        left -= part
+    if left.amount > 0:  # pragma: no cover - callers cap at the amount due
+        raise StateConflict(f"Invoice {invoice}: its lines cannot take {left.amount} more.")
+    ledger.post(account=invoice.account_id, postings=postings, actor=actor, at=at)
+    ledger.settle_invoice(invoice=invoice, credited=amount)
+    return memos
+
+
+def apply_to_invoice(
+    *,
+    wallet: Wallet | int,
+    invoice: Invoice | int,
+    actor: Actor,
+    amount=None,
+    at: datetime | None = None,
+):
+    """Spend wallet money on an invoice chosen by staff or an integration.
+
+    Issued (due, partially paid, disputed): a drawdown now, default the lesser of
+    what is due and what is available; returns the credit memos. Ongoing: a hold for
+    the invoice's current amount (or ``amount`` as a cap), which then follows the
+    invoice; returns the hold.
+    """
+    with transaction.atomic():
+        _account, locked_invoice = ledger.lock_invoice(invoice)
+        locked = lock_wallet(wallet)
+        require_active(locked)
+        _same_account(locked, locked_invoice)
+        if locked_invoice.status == InvoiceStatus.ONGOING:
+            return _hold(locked, locked_invoice, amount, actor, at)
+        if locked_invoice.status not in PAYABLE:
+            raise StateConflict(
+                f"Invoice {locked_invoice} is {locked_invoice.get_status_display().lower()}: "
+                "wallet money can be applied to ongoing, due or partially paid invoices.",
+                field="invoice",
+            )
+        due = locked_invoice.amount_due
+        if amount is None:
+            money = min(due, locked.available)
+            if money.amount <= 0:
+                raise insufficient(locked, "prepayment", due)
+        else:
+            money = positive(amount, locked.currency)
+        if money > due:
+            raise InvalidInput(
+                f"amount: {format_money(money)} is more than the {format_money(due)} due on "
+                f"invoice {locked_invoice}.",
+                field="amount",
+            )
+        if money > locked.available:
+            raise insufficient(locked, "prepayment", money)
+        return _prepay_lines(locked, locked_invoice, money, actor, kind=TxKind.DRAWDOWN, at=at)
+
+
+def _hold(wallet: Wallet, invoice: Invoice, cap, actor: Actor, at) -> Hold:
+    """Reserve wallet money for an ongoing invoice (or change the cap of its hold)."""
+    requested = positive(cap, wallet.currency) if cap is not None else None
+    hold = Hold.objects.filter(wallet=wallet, invoice=invoice, status=HoldStatus.ACTIVE).first()
+    if hold is None:
+        if wallet.available.amount <= 0:
+            raise insufficient(wallet, "hold", requested or invoice.total)
+        hold = Hold.objects.create(
+            wallet=wallet,
+            invoice=invoice,
+            account_id=invoice.account_id,
+            currency=wallet.currency,
+            amount=Money(0, wallet.currency),
+            requested=requested,
+        )
+    else:
+        hold.requested = requested
+        hold.save(update_fields=["requested", "currency"])
+    _follow(invoice, actor, at=at)
+    hold.refresh_from_db()
+    return hold
+
+
+def _follow(invoice: Invoice, actor: Actor, *, at=None) -> None:
+    """Resize the invoice's active holds to its current amount: each up to its cap and
+    to what its wallet has available, never below zero (the caller holds the invoice)."""
+    remaining = invoice.total - invoice.amount_credited
+    zero = Money(0, invoice.currency)
+    holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE)
+    for hold_id in holds.order_by("wallet_id", "id").values_list("pk", flat=True):
+        hold = Hold.objects.get(pk=hold_id)
+        wallet = lock_wallet(hold.wallet_id)
+        hold = Hold.objects.select_for_update().get(pk=hold_id)
+        cap = remaining if hold.requested is None else min(remaining, hold.requested)
+        target = max(zero, min(cap, hold.amount + wallet.available))
+        delta = target - hold.amount
+        if delta.amount != 0:
+            starting = hold.amount.amount == 0 and delta.amount > 0
+            record(
+                wallet,
+                TxKind.HOLD if starting else TxKind.HOLD_CHANGE,
+                abs(delta),
+                actor,
+                held=delta,
+                reference=str(invoice),
+                description=(
+                    f"Hold for ongoing invoice {invoice}"
+                    if starting
+                    else f"Hold {'raised' if delta.amount > 0 else 'lowered'} to "
+                    f"{format_money(target)}: invoice {invoice} now {format_money(invoice.total)}"
+                ),
+                invoice=invoice,
+                hold=hold,
+                at=at,
+            )
+            hold.amount = target
+            hold.save(update_fields=["amount", "currency"])
+        remaining = max(zero, remaining - hold.amount)
+
+
+def follow_invoice(*, invoice: Invoice | int, actor: Actor, at=None) -> None:
+    """Make the holds of an ongoing invoice follow its amount (after consumption)."""
+    with transaction.atomic():
+        _account, locked = ledger.lock_invoice(invoice)
+        if locked.status == InvoiceStatus.ONGOING:
+            _follow(locked, actor, at=at)
+
+
+def update_ongoing_line(*, line: InvoiceLine | int, actor: Actor, **changes) -> InvoiceLine:
+    """Consumption: change a line of an ongoing invoice; its holds follow the total."""
+    with transaction.atomic():
+        updated = ledger.update_line(line=line, actor=actor, **changes)
+        follow_invoice(invoice=updated.invoice_id, actor=actor)
+        return updated
+
+
+def capture_holds(*, invoice: Invoice, actor: Actor, at=None) -> list[CreditMemo]:
+    """At issue: each active hold becomes a drawdown + credit memo for what it covers
+    (at most what is due), and anything held beyond that is released."""
+    memos = []
+    holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE).order_by("wallet_id")
+    for hold in holds:
+        wallet = lock_wallet(hold.wallet_id)
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        take = min(hold.amount, invoice.amount_due)
+        spare = hold.amount - take
+        if spare.amount > 0:
+            record(
+                wallet,
+                TxKind.HOLD_RELEASE,
+                spare,
+                actor,
+                held=-spare,
+                reference=str(invoice),
+                description=f"Hold released beyond invoice {invoice}",
+                invoice=invoice,
+                hold=hold,
+                at=at,
+            )
+        if take.amount > 0:
+            memos += _prepay_lines(
+                wallet, invoice, take, actor, kind=TxKind.HOLD_CAPTURE, hold=hold, at=at
+            )
+        hold.status = HoldStatus.CAPTURED
+        hold.closed_at = at or timezone.now()
+        hold.save(update_fields=["status", "closed_at"])
+    return memos
+
+
+def release_holds(*, invoice: Invoice, actor: Actor, reason: str = "", at=None) -> None:
+    """At cancellation: give every active hold of the invoice back to its wallet."""
+    holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE).order_by("wallet_id")
+    for hold in holds:
+        wallet = lock_wallet(hold.wallet_id)
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        if hold.amount.amount > 0:
+            record(
+                wallet,
+                TxKind.HOLD_RELEASE,
+                hold.amount,
+                actor,
+                held=-hold.amount,
+                reference=str(invoice),
+                description=f"Hold released: invoice {invoice} {reason or 'cancelled'}",
+                invoice=invoice,
+                hold=hold,
+                at=at,
+            )
+        hold.status = HoldStatus.RELEASED
+        hold.closed_at = at or timezone.now()
+        hold.save(update_fields=["status", "closed_at"])
+
+
+def release_hold(*, hold: Hold | int, actor: Actor) -> Hold:
+    """Staff release one hold of an ongoing invoice."""
+    hold_id = hold.pk if isinstance(hold, Hold) else int(hold)
+    invoice_id = Hold.objects.values_list("invoice_id", flat=True).get(pk=hold_id)
+    with transaction.atomic():
+        _account, invoice = ledger.lock_invoice(invoice_id)
+        locked = Hold.objects.select_for_update().get(pk=hold_id)
+        if locked.status != HoldStatus.ACTIVE:
+            raise StateConflict(f"Hold {locked.pk} is {locked.status}.", field="hold")
+        wallet = lock_wallet(locked.wallet_id)
+        if locked.amount.amount > 0:
+            record(
+                wallet,
+                TxKind.HOLD_RELEASE,
+                locked.amount,
+                actor,
+                held=-locked.amount,
+                reference=str(invoice),
+                description=f"Hold released by staff: invoice {invoice}",
+                invoice=invoice,
+                hold=locked,
+            )
+        locked.status = HoldStatus.RELEASED
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["status", "closed_at"])
+        return locked
