@@ -8,28 +8,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0002_append_only_triggers'),
+        ("ledger", "0002_append_only_triggers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='invoice',
-            name='invoice_settled_lte_total',
+            model_name="invoice",
+            name="invoice_settled_lte_total",
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='amount_refunded',
-            field=djmoney.models.fields.MoneyField(currency_field_name='currency', decimal_places=4, default=djmoney.money.Money(0, 'GBP'), editable=False, help_text='Refunded to the member.', max_digits=19),
+            model_name="invoice",
+            name="amount_refunded",
+            field=djmoney.models.fields.MoneyField(
+                currency_field_name="currency",
+                decimal_places=4,
+                default=djmoney.money.Money(0, "GBP"),
+                editable=False,
+                help_text="Refunded to the member.",
+                max_digits=19,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_refunded__gte', 0)), name='invoice_refunded_gte_0'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_refunded__gte", 0)), name="invoice_refunded_gte_0"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_paid__lte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('total'), '-', models.F('amount_credited')), '-', models.F('amount_refunded')))), name='invoice_settled_lte_total'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "amount_paid__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("total"), "-", models.F("amount_credited")
+                            ),
+                            "-",
+                            models.F("amount_refunded"),
+                        ),
+                    )
+                ),
+                name="invoice_settled_lte_total",
+            ),
         ),
     ]
