@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make bench`: the ledger benchmarks on a throw-away, durable PostgreSQL.
+# Starts the cluster (port BENCH_PG_PORT, default 55435), migrates, runs
+# `python -m bench.ledger_bench` (which writes bench/RESULTS.md and prints it), and
+# stops and deletes the cluster on exit, whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export BILLFOLD_PG_PORT="${BENCH_PG_PORT:-55435}"
+export BILLFOLD_PG_DURABLE=1 # every COMMIT is flushed to disk: the figures are honest
+export SECRET_KEY="${SECRET_KEY:-bench-only-secret-key}"
+export SECURE_SSL_REDIRECT=0
+export ALLOWED_HOSTS=testserver
+unset DEBUG
+
+# A cluster left on this port by an interrupted run may have other settings or data.
+scripts/pg.sh stop
+trap 'scripts/pg.sh stop' EXIT
+DATABASE_URL="$(scripts/pg.sh start)"
+export DATABASE_URL
+echo "bench: PostgreSQL at $DATABASE_URL (durable commits)"
+
+.venv/bin/python manage.py migrate --noinput -v0
+.venv/bin/python -m bench.ledger_bench "$@"
