@@ -99,6 +99,18 @@ class AccountAdmin(admin.ModelAdmin):
             fields.append("currency")
         return fields
 
+    def has_delete_permission(self, request, obj=None):
+        """An account with entries or invoices is kept for good (deactivate it instead);
+        one opened by mistake, with no history, may be deleted, one at a time."""
+        if obj is None or account_has_history(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def save_model(self, request, obj, form, change):
         """Open new accounts through the service; on change write only the form's plain
         fields so a concurrent posting's balance is never overwritten."""

@@ -10,6 +10,7 @@ input is a form error next to the field; a refusal that only the locked service 
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
@@ -18,10 +19,11 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.module_loading import import_string
 
 from .. import services
 from ..errors import BillingError, StateConflict
-from ..models import Invoice, InvoiceLine, InvoiceStatus
+from ..models import Invoice, InvoiceLine, InvoiceStatus, LedgerEntry
 from ..models.invoices import EDITABLE
 from ..money import format_money, minor_places, normalize, to_money
 from ..services import LineSpec
@@ -254,7 +256,14 @@ class InvoiceAdmin(admin.ModelAdmin):
         return (
             main,
             ("Amounts", {"fields": self.AMOUNT_FIELDS}),
-            ("Status", {"fields": self.STATUS_FIELDS}),
+            (
+                "Status",
+                {
+                    "fields": self.STATUS_FIELDS,
+                    # a draft has no number or dates yet: keep the lines within reach
+                    "classes": ("collapse",) if obj.status in EDITABLE else (),
+                },
+            ),
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -374,6 +383,26 @@ class InvoiceAdmin(admin.ModelAdmin):
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/ledger/invoice/action_confirmation.html", context)
 
+    # The use cases the actions call. Issuing and cancelling span apps (issuing also
+    # applies account credit and opens the waiting payment, in ``payments``), and the
+    # ledger imports neither of the apps above it: point these settings at the
+    # highest app's use case (e.g. ``"payments.services.issue_invoice"``) or override
+    # ``issue_one``/``cancel_one`` in a subclass.
+    default_issue_use_case = "ledger.services.issue_invoice"
+    default_cancel_use_case = "ledger.services.cancel_invoice"
+
+    def issue_one(self, request, invoice: Invoice) -> Invoice:
+        path = getattr(settings, "BILLFOLD_ISSUE_INVOICE", None) or self.default_issue_use_case
+        result = import_string(path)(invoice=invoice.pk, actor=services.user_actor(request.user))
+        return result[0] if isinstance(result, tuple) else result
+
+    def cancel_one(self, request, invoice: Invoice, reason: str) -> Invoice:
+        path = getattr(settings, "BILLFOLD_CANCEL_INVOICE", None) or self.default_cancel_use_case
+        result = import_string(path)(
+            invoice=invoice.pk, actor=services.user_actor(request.user), reason=reason
+        )
+        return result[0] if isinstance(result, tuple) else result
+
     def _selected(self, queryset):
         return list(queryset.select_related("account").order_by("created_at", "pk"))
 
@@ -387,11 +416,10 @@ class InvoiceAdmin(admin.ModelAdmin):
             return self._confirm(
                 request, invoices, action="issue_selected", title="Issue invoices", verb="Issue"
             )
-        actor = services.user_actor(request.user)
         for invoice in invoices:
             try:
                 with transaction.atomic():  # one invoice, one transaction
-                    issued, _entries = services.issue_invoice(invoice=invoice.pk, actor=actor)
+                    issued = self.issue_one(request, invoice)
             except BillingError as exc:
                 self.message_user(request, exc.detail, messages.ERROR)
             else:
@@ -417,19 +445,23 @@ class InvoiceAdmin(admin.ModelAdmin):
                 form=form,
             )
         reason = form.cleaned_data["reason"].strip()
-        actor = services.user_actor(request.user)
         for invoice in invoices:
             try:
                 with transaction.atomic():  # one invoice, one transaction
-                    cancelled, entries = services.cancel_invoice(
-                        invoice=invoice.pk, actor=actor, reason=reason
-                    )
+                    cancelled = self.cancel_one(request, invoice, reason)
             except BillingError as exc:
                 self.message_user(request, exc.detail, messages.ERROR)
             else:
+                reversal = (
+                    LedgerEntry.objects.filter(invoice=cancelled, debit__lt=0)
+                    .order_by("-seq")
+                    .first()
+                    if cancelled.number
+                    else None
+                )
                 posted = (
-                    f"; {format_money(-entries[0].debit)} credited back to the account"
-                    if entries
+                    f"; {format_money(-reversal.debit)} credited back to the account"
+                    if reversal is not None
                     else ""
                 )
                 self.message_user(

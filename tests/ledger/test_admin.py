@@ -54,7 +54,8 @@ def invoice_post(account, *lines, **extra):
 # --- accounts ---------------------------------------------------------------------------------
 
 
-def test_add_account_goes_through_the_service(admin_client):
+def test_add_account_goes_through_the_service(admin_client, django_user_model):
+    member = django_user_model.objects.create_user("kt-member", password="x")
     response = admin_client.post(
         reverse("admin:ledger_account_add"),
         {
@@ -65,10 +66,12 @@ def test_add_account_goes_through_the_service(admin_client):
             "group": "",
             "payment_terms_days": "30",
             "is_active": "on",
+            "members": [str(member.pk)],
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     account = Account.objects.get(name="Kuwait Trading")
+    assert list(account.members.all()) == [member]
     assert account.balance == Money(0, "KWD")
     assert account.last_seq == 0 and account.external_ref is None
     assert account.payment_terms_days == 30
@@ -115,6 +118,19 @@ def test_editing_an_account_never_overwrites_its_balance(admin_client, account, 
     assert account.name == "Renamed" and account.external_ref == "CRM-9"
     assert account.balance == Money("20.00", "GBP") and account.last_seq == 1
     assert account.currency == "GBP"
+
+
+def test_account_with_history_cannot_be_deleted(admin_client, make_account, make_invoice):
+    used, unused = make_account(), make_account()
+    make_invoice(used, "5.00")
+    assert (
+        admin_client.get(reverse("admin:ledger_account_delete", args=[used.pk])).status_code == 403
+    )
+    response = admin_client.post(
+        reverse("admin:ledger_account_delete", args=[unused.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert list(Account.objects.all()) == [used]
 
 
 def test_currency_can_change_before_any_history(admin_client, account):
@@ -392,3 +408,34 @@ def test_money_template_filters():
     ).render(Context({"a": Money("-1234.5", "GBP"), "b": Money("1200", "JPY"), "c": None}))
     assert out == f"-£1,234.50|{format_money(Money('1200', 'JPY'))}|-1234.50|"
     assert "1,200" in out and "." not in out.split("|")[1]
+
+
+@pytest.mark.parametrize("use_payments", [False, True])
+def test_issue_action_can_run_the_payments_use_case(
+    admin_client, settings, account, actor, make_invoice, use_payments
+):
+    """With ``BILLFOLD_ISSUE_INVOICE`` pointing at the payments app's use case, issuing
+    from the admin applies the account's credit (SPEC section 3 worked example)."""
+    if use_payments:
+        pytest.importorskip("payments.services")
+        settings.BILLFOLD_ISSUE_INVOICE = "payments.services.issue_invoice"
+    services.post(
+        account=account,
+        postings=[Posting(kind="PAYM", amount=Money("50.00", "GBP"), reference="PAYM-TOPUP")],
+        actor=actor,
+    )
+    invoice = make_invoice(account, "75.00")
+    response = run_action(admin_client, "issue_selected", [invoice])
+    assert any(level == "success" for level, _ in messages_of(response))
+    account.refresh_from_db()
+    assert account.balance == Money("-25.00", "GBP")
+    kinds = list(
+        LedgerEntry.objects.filter(account=account).order_by("seq").values_list("kind", flat=True)
+    )
+    invoice.refresh_from_db()
+    if use_payments:
+        assert kinds == ["PAYM", "INVC", "PAYM", "CRED"]
+        assert invoice.status == "partially_paid" and invoice.amount_due == Money("25.00", "GBP")
+    else:
+        assert kinds == ["PAYM", "INVC"]
+        assert invoice.status == "due"
