@@ -1,20 +1,19 @@
 """The staff actions on a payment: label, permission, form, and the service they call.
 
-Each action is checked twice: the button is shown only when the payment's state and the
-user's permissions allow it, and the POST checks both again (a forged POST gets 403 for
-a missing permission, a clear refusal for a state that does not allow it)."""
+State-machine actions are offered only when ``refusal`` finds nothing against them and
+the user holds the transition's permission; refunds, disputes and assignment when the
+payment is completed and has money left for them. The POST checks the permission again
+(403 on a forged POST) and the service re-checks the state under its locks.
+"""
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from django import forms
+from ledger.admin_actions import ObjectAction
 
 from ..models import Payment, PaymentStatus
 from ..services import (
     approve_by_erp,
     assign_payment,
-    available_transitions,
     cancel_payment,
+    check_permission,
     create_receipt,
     mark_payment_paid,
     pay_from_balance,
@@ -22,17 +21,8 @@ from ..services import (
     refund_payment,
     send_receipt,
 )
+from ..services.transitions import METHOD_CHOSEN_IN_FORM, refusal, transition_permission
 from . import forms as f
-
-
-@dataclass(frozen=True)
-class Action:
-    label: str
-    permission: str
-    form: type[forms.Form] | None
-    run: Callable  # (payment, actor, cleaned_data) -> Payment | object
-    done: str  # message on success, formatted with the payment
-    fsm: bool = True  # offered through the state machine's available transitions
 
 
 def _amount(data):
@@ -40,33 +30,67 @@ def _amount(data):
     return None if value in (None, "") else str(value)
 
 
-ACTIONS = {
-    "approve": Action(
+def _judged_method(payment: Payment, name: str) -> str | None:
+    """The method the action's form will set, to judge the state machine with it."""
+    if name == "pay_from_balance" or not payment.method:
+        return METHOD_CHOSEN_IN_FORM.get(name)
+    return None
+
+
+def _fsm_refusal(name):
+    return lambda p: refusal(p, name, method=_judged_method(p, name))
+
+
+def _fsm(name, label, form, run, done):
+    """An action that is one transition of the payment's state machine."""
+    return ObjectAction(
+        label=label,
+        permission=transition_permission(name),
+        run=run,
+        done=done,
+        form=form,
+        offered=lambda p, user: _fsm_refusal(name)(p) is None,
+        check=lambda p, n, user: check_permission(p, n, user),
+        refusal=_fsm_refusal(name),
+        form_needs_object=form in (f.MarkPaidForm,),
+    )
+
+
+def _settled(payment: Payment) -> bool:
+    return payment.status == PaymentStatus.COMPLETED and payment.direction == "incoming"
+
+
+def _free(payment: Payment):
+    return payment.amount - payment.amount_allocated - payment.amount_reversed
+
+
+PAYMENT_ACTIONS = {
+    "approve": _fsm(
+        "approve",
         "Approve by ERP",
-        "payments.approve_erp",
         f.ReasonForm,
         lambda p, a, d: approve_by_erp(payment=p.pk, actor=a, reason=d.get("reason", "")),
         "Payment {number} approved: now waiting for payment.",
     ),
-    "create_receipt": Action(
+    "create_receipt": _fsm(
+        "create_receipt",
         "Create receipt",
-        "payments.create_receipt",
         f.ReceiptForm,
         lambda p, a, d: create_receipt(
             payment=p.pk, actor=a, method=d.get("method"), note=d.get("note", "")
         ),
         "Receipt {receipt_number} created for payment {number}.",
     ),
-    "send_receipt": Action(
+    "send_receipt": _fsm(
+        "send_receipt",
         "Send receipt",
-        "payments.send_receipt",
         None,
         lambda p, a, d: send_receipt(payment=p.pk, actor=a),
         "Receipt {receipt_number} sent to {receipt_sent_to}.",
     ),
-    "mark_paid": Action(
+    "mark_paid": _fsm(
+        "mark_paid",
         "Mark as paid",
-        "payments.mark_paid",
         f.MarkPaidForm,
         lambda p, a, d: mark_payment_paid(
             payment=p.pk,
@@ -78,60 +102,49 @@ ACTIONS = {
         ),
         "Payment {number} marked as paid.",
     ),
-    "pay_from_balance": Action(
+    "pay_from_balance": _fsm(
+        "pay_from_balance",
         "Pay from balance",
-        "payments.pay_from_balance",
         None,
         lambda p, a, d: pay_from_balance(payment=p.pk, actor=a),
         "Payment {number} paid from the account balance.",
     ),
-    "cancel": Action(
+    "cancel": _fsm(
+        "cancel",
         "Cancel",
-        "payments.cancel_payment",
         f.ReasonForm,
         lambda p, a, d: cancel_payment(payment=p.pk, actor=a, reason=d.get("reason", "")),
         "Payment {number} cancelled.",
     ),
-    "refund": Action(
-        "Refund",
-        "payments.refund_payment",
-        f.AmountReasonForm,
-        lambda p, a, d: refund_payment(
+    "refund": ObjectAction(
+        label="Refund",
+        permission="payments.refund_payment",
+        form=f.AmountReasonForm,
+        run=lambda p, a, d: refund_payment(
             payment=p.pk, actor=a, amount=_amount(d), reason=d.get("reason", "")
         ),
-        "Refund {number} recorded.",
-        fsm=False,
+        done="Refund {number} recorded.",
+        offered=lambda p, user: _settled(p) and p.reversible.amount > 0,
     ),
-    "dispute": Action(
-        "Record dispute",
-        "payments.record_dispute",
-        f.AmountReasonForm,
-        lambda p, a, d: record_dispute(
+    "dispute": ObjectAction(
+        label="Record dispute",
+        permission="payments.record_dispute",
+        form=f.AmountReasonForm,
+        run=lambda p, a, d: record_dispute(
             payment=p.pk, actor=a, amount=_amount(d), reason=d.get("reason", "")
         ),
-        "Dispute {number} recorded; the invoice is owed again.",
-        fsm=False,
+        done="Dispute {number} recorded; the invoice is owed again.",
+        offered=lambda p, user: _settled(p) and p.reversible.amount > 0,
     ),
-    "assign": Action(
-        "Assign to invoice",
-        "payments.assign_payment",
-        f.AssignForm,
-        lambda p, a, d: assign_payment(
+    "assign": ObjectAction(
+        label="Assign to invoice",
+        permission="payments.assign_payment",
+        form=f.AssignForm,
+        run=lambda p, a, d: assign_payment(
             payment=p.pk, actor=a, allocations=[(d["invoice"], _amount(d))]
         ),
-        "Payment {number} assigned.",
-        fsm=False,
+        done="Payment {number} assigned.",
+        offered=lambda p, user: _settled(p) and _free(p).amount > 0,
+        form_needs_object=True,
     ),
 }
-
-
-def offered_actions(payment: Payment, user) -> list[str]:
-    """The action names to show as buttons for this payment and user."""
-    names = [n for n in available_transitions(payment, user)]
-    settled = payment.status == PaymentStatus.COMPLETED and payment.direction == "incoming"
-    if settled and payment.reversible.amount > 0:
-        names += [n for n in ("refund", "dispute") if user.has_perm(ACTIONS[n].permission)]
-    free = payment.amount - payment.amount_allocated - payment.amount_reversed
-    if settled and free.amount > 0 and user.has_perm(ACTIONS["assign"].permission):
-        names.append("assign")
-    return names

@@ -29,10 +29,10 @@ class MarkPaidForm(forms.Form):
     reference = forms.CharField(required=False, max_length=100, label="Payer reference")
     note = forms.CharField(required=False, max_length=255)
 
-    def __init__(self, *args, payment=None, **kwargs):
+    def __init__(self, *args, obj=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if payment is not None and payment.method in MANUAL_METHODS:
-            self.fields["method"].initial = payment.method
+        if obj is not None and obj.method in MANUAL_METHODS:
+            self.fields["method"].initial = obj.method
 
 
 class ReceiptForm(forms.Form):
@@ -53,11 +53,11 @@ class AssignForm(forms.Form):
         required=False, min_value=0, help_text="Leave empty for what is due on the invoice."
     )
 
-    def __init__(self, *args, payment=None, **kwargs):
+    def __init__(self, *args, obj=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if payment is not None:
+        if obj is not None:
             self.fields["invoice"].queryset = Invoice.objects.filter(
-                account_id=payment.account_id, status__in=OPEN
+                account_id=obj.account_id, status__in=OPEN
             ).order_by("due_date", "id")
 
 

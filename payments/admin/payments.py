@@ -1,6 +1,6 @@
 """Payment admin: read-only records, the allowed actions as buttons, the history."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -9,15 +9,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from ledger.admin.display import LedgerAdminMedia, money_cell
+from ledger.admin_actions import ObjectActionsMixin
 from ledger.errors import BillingError
 from ledger.models import Account
 from ledger.services import user_actor
 
 from ..models import Payment, PaymentAllocation, PaymentTransition
 from ..receipts import render_receipt_pdf
-from ..services import check_permission, record_payment, refusal
-from ..services.transitions import METHOD_CHOSEN_IN_FORM
-from .actions import ACTIONS, offered_actions
+from ..services import record_payment
+from .actions import PAYMENT_ACTIONS
 from .forms import RecordPaymentForm
 
 
@@ -51,7 +51,9 @@ class AllocationInline(ReadOnlyInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
+    object_actions = PAYMENT_ACTIONS
+    action_template = "admin/payments/payment/action_form.html"
     list_display = (
         "number",
         "account",
@@ -134,78 +136,12 @@ class PaymentAdmin(admin.ModelAdmin):
         return [
             path("record/", wrap(self.record_view), name="payments_payment_record"),
             path(
-                "<int:object_id>/act/<str:action>/",
-                wrap(self.action_view),
-                name="payments_payment_action",
-            ),
-            path(
                 "<int:object_id>/receipt.pdf",
                 wrap(self.receipt_view),
                 name="payments_payment_receipt",
             ),
             *super().get_urls(),
         ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        payment = self.get_object(request, object_id)
-        buttons = []
-        if payment is not None:
-            for name in offered_actions(payment, request.user):
-                url = reverse("admin:payments_payment_action", args=[payment.pk, name])
-                buttons.append({"name": name, "label": ACTIONS[name].label, "url": url})
-        extra = {"payment_actions": buttons, **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, extra)
-
-    def action_view(self, request, object_id, action):
-        spec = ACTIONS.get(action)
-        if spec is None:
-            raise Http404("No such action.")
-        payment = get_object_or_404(Payment.objects.select_related("account"), pk=object_id)
-        if not self.has_view_permission(request, payment):
-            raise PermissionDenied
-        if spec.fsm:
-            check_permission(payment, action, request.user)  # 403 on a forged POST
-        elif not request.user.has_perm(spec.permission):
-            raise PermissionDenied(f"You are not allowed to {spec.label.lower()}.")
-        back = reverse("admin:payments_payment_change", args=[payment.pk])
-        form_kwargs = {"payment": payment} if action in ("mark_paid", "assign") else {}
-        form_class = spec.form
-        form = None
-        if request.method == "POST":
-            form = form_class(request.POST, **form_kwargs) if form_class else None
-            if form is None or form.is_valid():
-                data = form.cleaned_data if form else {}
-                try:
-                    result = spec.run(payment, user_actor(request.user), data)
-                except BillingError as exc:
-                    self.message_user(request, exc.detail, messages.ERROR)
-                    return HttpResponseRedirect(back)
-                target = result if isinstance(result, Payment) else payment
-                target.refresh_from_db()
-                self.message_user(request, spec.done.format(**vars(target)), messages.SUCCESS)
-                return HttpResponseRedirect(
-                    reverse("admin:payments_payment_change", args=[target.pk])
-                )
-        elif form_class:
-            form = form_class(**form_kwargs)
-        why = None
-        if spec.fsm:  # judge with the method the form will set, if the payment has none
-            chosen = METHOD_CHOSEN_IN_FORM.get(action)
-            use = chosen if (not payment.method or action == "pay_from_balance") else None
-            why = refusal(payment, action, method=use)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{spec.label}: payment {payment.number}",
-            "opts": self.model._meta,
-            "original": payment,
-            "payment": payment,
-            "form": form,
-            "action_label": spec.label,
-            "refusal": why,
-            "back_url": back,
-            "media": self.media + (form.media if form else ""),
-        }
-        return TemplateResponse(request, "admin/payments/payment/action_form.html", context)
 
     def record_view(self, request):
         """Record money received without an invoice: account credit (a top-up)."""

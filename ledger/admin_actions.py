@@ -1,0 +1,123 @@
+"""Object actions for the admin: a button per allowed action on the change page, a small
+form or a confirmation, the service call, and a clear message.
+
+Every action is checked twice: the button is shown only when ``offered(obj, user)``
+says so, and the POST checks the permission again (a forged POST without it gets 403)
+while the service re-checks the state under its locks (a refusal becomes a message).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from .errors import BillingError
+from .services import user_actor
+
+
+@dataclass(frozen=True)
+class ObjectAction:
+    label: str
+    permission: str | None  # "app.codename"; None: judged by ``check`` alone
+    run: Callable  # (obj, actor, cleaned_data) -> result
+    done: str  # success message, formatted with the refreshed object's fields
+    form: type[forms.Form] | None = None
+    offered: Callable | None = None  # (obj, user) -> bool; default: has the permission
+    check: Callable | None = None  # (obj, name, user) -> None or raise PermissionDenied
+    refusal: Callable | None = None  # (obj) -> str | None: why it cannot run now
+    form_needs_object: bool = False
+
+
+class ObjectActionsMixin:
+    """Add to a ModelAdmin with ``object_actions = {name: ObjectAction}``."""
+
+    object_actions: dict[str, ObjectAction] = {}
+    action_template = "admin/object_action.html"
+
+    def _url_name(self, suffix: str) -> str:
+        opts = self.model._meta
+        return f"{opts.app_label}_{opts.model_name}_{suffix}"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/act/<str:action>/",
+                wrap(self.object_action_view),
+                name=self._url_name("action"),
+            ),
+            *super().get_urls(),
+        ]
+
+    def may_run(self, obj, name: str, user) -> bool:
+        spec = self.object_actions[name]
+        if spec.permission and not user.has_perm(spec.permission):
+            return False
+        return spec.offered(obj, user) if spec.offered else True
+
+    def offered_object_actions(self, obj, user) -> list[dict]:
+        buttons = []
+        for name, spec in self.object_actions.items():
+            if self.may_run(obj, name, user):
+                url = reverse(f"admin:{self._url_name('action')}", args=[obj.pk, name])
+                buttons.append({"name": name, "label": spec.label, "url": url})
+        return buttons
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if obj is not None:
+            extra["object_actions"] = self.offered_object_actions(obj, request.user)
+        return super().change_view(request, object_id, form_url, extra)
+
+    def object_action_view(self, request, object_id, action):
+        spec = self.object_actions.get(action)
+        if spec is None:
+            raise Http404("No such action.")
+        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        if spec.permission and not request.user.has_perm(spec.permission):
+            raise PermissionDenied(f"You are not allowed to {spec.label.lower()}.")
+        if spec.check:
+            spec.check(obj, action, request.user)
+        opts = self.model._meta
+        back = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        kwargs = {"obj": obj} if spec.form_needs_object else {}
+        form = None
+        if request.method == "POST":
+            form = spec.form(request.POST, **kwargs) if spec.form else None
+            if form is None or form.is_valid():
+                try:
+                    result = spec.run(
+                        obj, user_actor(request.user), form.cleaned_data if form else {}
+                    )
+                except BillingError as exc:
+                    self.message_user(request, exc.detail, messages.ERROR)
+                    return HttpResponseRedirect(back)
+                target = result if isinstance(result, self.model) else obj
+                target.refresh_from_db()
+                self.message_user(request, spec.done.format(**vars(target)), messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[target.pk])
+                )
+        elif spec.form:
+            form = spec.form(**kwargs)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{spec.label}: {obj}",
+            "opts": opts,
+            "original": obj,
+            "form": form,
+            "action_label": spec.label,
+            "refusal": spec.refusal(obj) if spec.refusal else None,
+            "back_url": back,
+            "media": self.media + (form.media if form else forms.Media()),
+        }
+        return TemplateResponse(request, self.action_template, context)
