@@ -47,7 +47,10 @@ class StatementFilterForm(forms.Form):
                 min_value=0,
                 max_value=2**63 - 1,
                 widget=forms.HiddenInput,
-                error_messages={"invalid": "The page link is not valid."},
+                error_messages={
+                    key: "The page link is not valid."
+                    for key in ("invalid", "min_value", "max_value")
+                },
             )
 
     def _clean_day(self, name):
@@ -84,6 +87,18 @@ class StatementFilterForm(forms.Form):
             label = f"{field.label}: " if name in ("from", "to") else ""
             out.extend(f"{label}{message}" for message in errors)
         return out
+
+    def fallback(self) -> str:
+        """What the page shows instead when the request had a problem."""
+        data = self.cleaned_data
+        start, end = data.get("from"), data.get("to")
+        inverted = bool(start and end and start > end)
+        if "from" in self.errors or "to" in self.errors or inverted:
+            start, end = self.period()
+            if start or end:
+                return "Showing the valid part of the period instead."
+            return "Showing the whole history instead."
+        return "Showing the newest page instead."
 
     def period(self) -> tuple[date | None, date | None]:
         """The valid part of the period; an invalid date is left out, and an inverted
@@ -151,6 +166,7 @@ def payments_view(model_admin, request, object_id):
         "page": page,
         "form": form,
         "problems": problems,
+        "fallback": form.fallback() if problems else "",
         "filtered": bool(date_from or date_to),
         "date_from": date_from,
         "date_to": date_to,

@@ -244,6 +244,10 @@ def test_paging_older_and_newer_keeps_the_period(admin_client, account, actor):
     ("params", "message"),
     [
         ({"from": "2024-02-30"}, "From: Enter a real date as YYYY-MM-DD."),
+        ({"from": "2024-02-30"}, "Showing the whole history instead."),
+        ({"from": "2024-02-30", "to": "2024-02-29"}, "Showing the valid part of the period"),
+        ({"before": "-4"}, "The page link is not valid."),
+        ({"before": "-4"}, "Showing the newest page instead."),
         ({"to": "yesterday"}, "To: Enter a real date as YYYY-MM-DD."),
         ({"from": "0001-01-01"}, "From: Choose a date between"),
         ({"to": "9999-12-31"}, "To: Choose a date between"),
