@@ -13,6 +13,7 @@ CLERK_CODENAMES = {
     "send_receipt",
     "assign_payment",
     "pay_from_balance",
+    "top_up_wallet",
 }
 
 

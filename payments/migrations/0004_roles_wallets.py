@@ -8,5 +8,5 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("payments", "0003_payment_wallet"), ("wallets", "0002_append_only_triggers")]
+    dependencies = [("payments", "0003_payment_wallet"), ("wallets", "0003_wallet_permissions")]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

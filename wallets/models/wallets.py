@@ -35,6 +35,13 @@ class Wallet(SingleCurrencyModel):
 
     class Meta:
         ordering = ["account", "name"]
+        permissions = [
+            ("top_up_wallet", "Can top up wallets (request a top-up payment)"),
+            ("grant_wallet", "Can grant money to wallets"),
+            ("apply_wallet", "Can apply wallet money to invoices"),
+            ("transfer_wallet", "Can turn wallet money into account credit"),
+            ("close_wallet", "Can close wallets"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["account", "name"], name="wallet_account_name_unique"),
             models.CheckConstraint(condition=Q(total__gte=0), name="wallet_total_gte_0"),

@@ -15,10 +15,12 @@ from django.test import override_settings
 from django.utils import timezone
 
 from ledger import services as ledger
+from ledger.models import Invoice
 from ledger.services import LineSpec
 from payments import services as payments
 from payments.models import Payment, PaymentStatus
 from payments.roles import AUDITOR, BILLING_ADMIN, BILLING_CLERK, ensure_roles
+from wallets import services as wallets
 
 PASSWORD = "billfold-demo"
 USERS = [
@@ -129,7 +131,50 @@ class Command(BaseCommand):
             reference="NW-BATCH-NOV",
             at=now - timedelta(hours=2),
         )
+        self.seed_wallets(accounts, now, actor)
         payments.expire_due_payments(today=timezone.localdate(now))
+
+    def seed_wallets(self, accounts, now, actor):
+        """Prepaid wallets: a top-up paid by transfer, a prepayment credit memo on an
+        issued invoice, usage drawdowns, and a hold following an ongoing invoice."""
+        account = accounts[3][0]  # Café Lumière, EUR
+        project = wallets.create_wallet(account=account, name="Projet Atlas", actor=actor)
+        top_up = payments.request_wallet_top_up(wallet=project, amount="5000.00", actor=actor)
+        payments.mark_payment_paid(
+            payment=top_up,
+            method="bank_transfer",
+            actor=actor,
+            reference="ATLAS-PREPAY",
+            at=now - timedelta(hours=6),
+        )
+        open_invoice = (
+            Invoice.objects.filter(account=account, status__in=["due", "partially_paid"])
+            .order_by("due_date")
+            .first()
+        )
+        if open_invoice is not None:
+            payments.apply_wallet(
+                wallet=project, invoice=open_invoice, actor=actor, at=now - timedelta(hours=5)
+            )
+        for i, amount in enumerate(["12.40", "8.75", "31.10"]):
+            wallets.usage_drawdown(
+                wallet=project,
+                amount=amount,
+                reference=f"meter-2026-11-{i + 1:02d}",
+                actor=ledger.system_actor("usage-meter"),
+                description="Meeting room usage",
+            )
+        ongoing = ledger.create_invoice(
+            account=account,
+            actor=actor,
+            lines=[LineSpec("Room hours (this month)", 6, "35.00")],
+            description="Usage so far",
+        )
+        ledger.open_invoice(invoice=ongoing, actor=actor)
+        payments.apply_wallet(wallet=project, invoice=ongoing, actor=actor)
+        wallets.update_ongoing_line(line=ongoing.lines.first(), actor=actor, quantity="9")
+        spare = wallets.create_wallet(account=accounts[0][0], name="Events", actor=actor)
+        wallets.top_up(wallet=spare, amount="250.00", actor=actor, grant=True, reference="goodwill")
 
     def month_starts(self, start, now):
         month = start
