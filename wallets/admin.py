@@ -204,6 +204,10 @@ class WalletAdmin(ObjectActionsMixin, admin.ModelAdmin):
         obj.pk = wallet.pk
         obj._state.adding = False
 
+    def has_change_permission(self, request, obj=None):
+        """Balances move only through the actions; the page itself is read-only."""
+        return obj is None and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
 

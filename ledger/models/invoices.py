@@ -127,7 +127,7 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
         ]
 
     def __str__(self):
-        return self.number or f"Draft #{self.pk}"
+        return self.number or f"{self.get_status_display()} invoice #{self.pk}"
 
     @property
     def reference(self) -> str:
