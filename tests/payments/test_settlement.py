@@ -87,9 +87,7 @@ def test_credit_applied_at_issue(
 
 def test_zero_credit_posts_only_the_invoice(account, issue):
     invoice = issue(account, "75.00")
-    assert entries_after(account, 0) == [
-        ("INVC", D("75.00"), ZERO, f"INVC-{invoice.number}", "")
-    ]
+    assert entries_after(account, 0) == [("INVC", D("75.00"), ZERO, f"INVC-{invoice.number}", "")]
     assert not Payment.objects.filter(status="paid_from_balance").exists()
     assert invoice.status == "due"
     assert balance(account) == D("-75.00")
@@ -218,7 +216,9 @@ def test_part_payment_leaves_partially_paid_and_a_waiting_payment_for_the_rest(
 def test_overpayment_pays_the_invoice_and_the_surplus_stays_as_credit(account, issue, actor):
     invoice = issue(account, "75.00")
     seq = last_seq(account)
-    payment = pay.mark_invoice_paid(invoice=invoice, method="bank_transfer", amount="100", actor=actor)
+    payment = pay.mark_invoice_paid(
+        invoice=invoice, method="bank_transfer", amount="100", actor=actor
+    )
     assert entries_after(account, seq) == [
         ("PAYM", ZERO, D("100.00"), f"INVC-{invoice.number}", "bank_transfer")
     ]
@@ -359,7 +359,9 @@ def test_assign_refused_beyond_the_unallocated_amount(account, issue, credit, ac
     invoice = issue(account, "75.00")
     payment = credit(account, "20.00")
     before = snapshot()
-    with pytest.raises(InvalidInput, match=rf"more than the 20\.00(00)? of payment {payment.number}"):
+    with pytest.raises(
+        InvalidInput, match=rf"more than the 20\.00(00)? of payment {payment.number}"
+    ):
         pay.assign_payment(payment=payment, allocations=[(invoice, "30.00")], actor=actor)
     with pytest.raises(InvalidInput, match=r"at most the 75\.00(00)? due"):
         pay.assign_payment(payment=payment, allocations=[(invoice, "80.00")], actor=actor)
