@@ -142,3 +142,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL") or "WARNING"},
 }
+
+# The admin's Issue / Cancel invoice actions run the highest app's use case: issuing
+# also applies wallet holds and account credit and opens the waiting payment.
+BILLFOLD_ISSUE_INVOICE = "payments.services.issue_invoice"
+BILLFOLD_CANCEL_INVOICE = "payments.services.cancel_invoice"

@@ -9,7 +9,7 @@ class BillingError(Exception):
     code = "billing_error"
     http_status = 422
 
-    def __init__(self, detail: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, detail: str, field: str | None = None, *, code: str | None = None):
         super().__init__(detail)
         self.detail = detail
         self.field = field

@@ -90,7 +90,7 @@ def normalize(money: Money) -> Money:
 
 
 def format_money(money: Money, locale: str = "en_GB") -> str:
-    """'£1,234.50', '-£12.00', '¥1,200' — the currency's own precision, always."""
+    """'£1,234.50', '-£12.00', 'JP¥1,200' — the currency's own precision, always."""
     m = normalize(money)
     return format_currency(m.amount, str(m.currency), locale=locale)
 

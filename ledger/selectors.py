@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from moneyed import Money
 
+from .errors import InvalidInput
 from .models import Account, LedgerEntry
 
 PAGE_SIZE = 50
@@ -49,6 +50,18 @@ class SeqRange:
         return self.lo > self.hi
 
 
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def _check_day(day: date | None, field: str) -> None:
+    if day is not None and not (EARLIEST <= day <= LATEST):
+        raise InvalidInput(
+            f"{field}: {day} is outside the dates a statement covers ({EARLIEST} to {LATEST}).",
+            field,
+        )
+
+
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -61,6 +74,8 @@ def period_range(
     ``seq`` and ``posted_at`` grow together (the posting service keeps them so), so a
     period is a contiguous seq range found with two index lookups.
     """
+    _check_day(date_from, "from")
+    _check_day(date_to, "to")
     entries = LedgerEntry.objects.filter(account_id=account.pk)
     cols = ("seq", "balance_after", "debit", "credit")
     lo, hi = 1, account.last_seq

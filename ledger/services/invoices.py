@@ -16,7 +16,7 @@ from moneyed import Money
 from ..errors import InvalidInput, StateConflict
 from ..models import Account, EntryKind, Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
 from ..models.invoices import EDITABLE
-from ..money import parse_decimal, round_money, to_money
+from ..money import format_money, parse_decimal, round_money, to_money
 from .actors import Actor
 from .posting import Posting, lock_account, post
 
@@ -45,7 +45,7 @@ def _clean_price(value, currency: str, field: str) -> Money:
     price = to_money(value, currency, field=field)
     if price.amount < 0:
         raise InvalidInput(
-            f"{field}: unit price cannot be negative (got {price.amount}); "
+            f"{field}: unit price cannot be negative (got {format_money(price)}); "
             "give reductions as a credit memo.",
             field=field,
         )
@@ -230,7 +230,7 @@ def issue_invoice(
             )
         if locked.total.amount <= 0:
             raise InvalidInput(
-                f"Invoice {locked} has nothing to charge (total {locked.total.amount}); "
+                f"Invoice {locked} has nothing to charge (total {format_money(locked.total)}); "
                 "add lines or cancel it.",
                 field="lines",
             )

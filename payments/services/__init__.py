@@ -1,5 +1,6 @@
 """Every write of the payments app (SPEC section 5). One transaction per operation."""
 
+from .dispatch import transition
 from .groups import record_group_payment
 from .lifecycle import (
     approve_by_erp,
@@ -13,6 +14,7 @@ from .reversals import record_dispute, refund_invoice, refund_payment
 from .settlement import (
     apply_wallet,
     assign_payment,
+    complete_gateway_payment,
     issue_invoice,
     mark_invoice_paid,
     mark_payment_paid,
@@ -20,7 +22,7 @@ from .settlement import (
     record_payment,
     request_wallet_top_up,
 )
-from .transitions import available_transitions, check_permission, refusal, transition
+from .transitions import available_transitions, check_permission, refusal
 
 __all__ = [
     "apply_wallet",
@@ -30,6 +32,7 @@ __all__ = [
     "cancel_invoice",
     "cancel_payment",
     "check_permission",
+    "complete_gateway_payment",
     "create_receipt",
     "expire_due_payments",
     "issue_invoice",

@@ -8,6 +8,7 @@ from moneyed import Money
 
 from ledger.errors import InvalidInput, StateConflict
 from ledger.models import Account, Invoice
+from ledger.money import format_money
 from ledger.services import Actor, lock_account
 
 from ..models import Payment, PaymentStatus, PaymentTransition
@@ -62,7 +63,9 @@ def create_payment(
 ) -> Payment:
     """Insert a payment in its first status and log its creation (inside a transaction)."""
     if amount.amount <= 0:
-        raise InvalidInput(f"amount: a payment must be positive (got {amount.amount}).", "amount")
+        raise InvalidInput(
+            f"amount: a payment must be positive (got {format_money(amount)}).", "amount"
+        )
     zero = Money(0, account.currency)
     for _attempt in range(5):
         try:

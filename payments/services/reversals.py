@@ -13,8 +13,8 @@ from moneyed import Money
 
 from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
-from ledger.models import Account, EntryKind, Invoice
-from ledger.money import to_money
+from ledger.models import EntryKind, Invoice
+from ledger.money import format_money, to_money
 from ledger.selectors import free_credit
 from ledger.services import Actor, Posting
 
@@ -94,23 +94,25 @@ def _reverse(
             raise InvalidInput("amount: must be positive.", field="amount")
         if money > original.reversible:
             raise StateConflict(
-                f"Payment {original.number}: cannot {verb} {money.amount}; only "
-                f"{original.reversible.amount} of {original.amount.amount} is left to {verb}.",
+                f"Payment {original.number}: cannot {verb} {format_money(money)}; only "
+                f"{format_money(original.reversible)} of {format_money(original.amount)} "
+                f"is left to {verb}.",
                 field="amount",
             )
         from_credit, parts, left = _plan(original, money, invoice_id)
         if left.amount > 0:
             raise StateConflict(
-                f"Payment {original.number}: only {money.amount - left.amount} of it paid "
-                f"invoice {invoices.get(invoice_id) or invoice_id}; cannot {verb} {money.amount}.",
+                f"Payment {original.number}: only {format_money(money - left)} of it paid "
+                f"invoice {invoices.get(invoice_id) or invoice_id}; "
+                f"cannot {verb} {format_money(money)}.",
                 field="amount",
             )
         # A refund may only return credit that is still free; a chargeback is the bank's
         # decision and is recorded whatever it leaves on the account.
         if kind == "refund" and from_credit.amount > 0 and from_credit > free_credit(account):
             raise StateConflict(
-                f"Payment {original.number}: {from_credit.amount} of it was account credit "
-                f"that has been used since; only {free_credit(account).amount} is free.",
+                f"Payment {original.number}: {format_money(from_credit)} of it was account credit "
+                f"that has been used since; only {format_money(free_credit(account))} is free.",
                 field="amount",
             )
         reversal = create_payment(
@@ -193,7 +195,7 @@ def _reverse(
                 # Owed again: a new payment waits for it (the ERP approved it before).
                 sync_open_payment(invoice, actor, reason="dispute")
                 if invoice.amount_due.amount > 0 and not _has_open_payment(invoice):
-                    _reopen(invoice, account, actor, at)
+                    open_waiting_payment(invoice, account, actor, at=at, reason="owed again")
             else:
                 sync_open_payment(invoice, actor, reason=f"refund {reversal.number}")
         return reversal
@@ -201,15 +203,6 @@ def _reverse(
 
 def _has_open_payment(invoice: Invoice) -> bool:
     return open_payment_for(invoice) is not None
-
-
-def _reopen(invoice: Invoice, account: Account, actor: Actor, at) -> Payment | None:
-    was_erp = account.erp_managed
-    account.erp_managed = False  # approved already: the new payment is payable at once
-    try:
-        return open_waiting_payment(invoice, account, actor, at=at, reason="owed again")
-    finally:
-        account.erp_managed = was_erp
 
 
 def refund_payment(
@@ -246,7 +239,8 @@ def refund_invoice(
             )
         if money > paid:
             raise StateConflict(
-                f"Invoice {locked}: cannot refund {money.amount}; {paid.amount} was paid on it.",
+                f"Invoice {locked}: cannot refund {format_money(money)}; "
+                f"{format_money(paid)} was paid on it.",
                 field="amount",
             )
         refunds = []
@@ -289,8 +283,8 @@ def refund_invoice(
                 left -= part
         if left.amount > 0:
             raise StateConflict(
-                f"Invoice {locked}: {left.amount} of it was paid from the account balance and "
-                "cannot be refunded as money.",
+                f"Invoice {locked}: {format_money(left)} of it was paid from the account "
+                "balance and cannot be refunded as money.",
                 field="amount",
             )
         return refunds

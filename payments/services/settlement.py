@@ -10,13 +10,20 @@ from moneyed import Money
 from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
 from ledger.models import Account, EntryKind, Invoice, InvoiceStatus
-from ledger.money import to_money
+from ledger.money import format_money, to_money
 from ledger.selectors import free_credit
 from ledger.services import Actor, Posting
 from wallets import services as wallets
 from wallets.models import Wallet
 
-from ..models import Payment, PaymentAllocation, PaymentMethod, PaymentStatus, PaymentType
+from ..models import (
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentStatus,
+    PaymentTransition,
+    PaymentType,
+)
 from ..models.payments import MANUAL_METHODS, RECEIPT_METHODS
 from .common import create_payment, lock_payment, open_payment_for
 from .transitions import apply, refusal, refuse
@@ -44,6 +51,11 @@ def payment_type_for(invoice: Invoice) -> str:
     return PaymentType.ORDER if invoice.is_prepaid_order else PaymentType.RENDERED_SERVICES
 
 
+def erp_approved(invoice: Invoice) -> bool:
+    """Whether the ERP approved this invoice (one of its payments was approved)."""
+    return PaymentTransition.objects.filter(payment__invoice=invoice, name="approve").exists()
+
+
 def open_waiting_payment(
     invoice: Invoice, account: Account, actor: Actor, *, at=None, reason=""
 ) -> Payment | None:
@@ -52,7 +64,9 @@ def open_waiting_payment(
     if due.amount <= 0:
         return None
     kind = payment_type_for(invoice)
-    erp = kind == PaymentType.RENDERED_SERVICES and account.erp_managed
+    erp = (
+        kind == PaymentType.RENDERED_SERVICES and account.erp_managed and not erp_approved(invoice)
+    )
     return create_payment(
         account=account,
         type=kind,
@@ -163,19 +177,21 @@ def _complete(
     reference: str,
     note: str,
     at,
+    name: str = "mark_paid",
 ) -> Payment:
-    """Mark a locked payment as paid for ``amount``, allocate it to its invoice (what
-    is due at most; the surplus stays as credit) and post the ``PAYM`` credit."""
+    """Complete a locked payment for ``amount`` (transition ``name``: staff's
+    ``mark_paid`` or a gateway's ``complete_from_gateway``), allocate it to its invoice
+    (what is due at most; the surplus stays as credit) and post the ``PAYM`` credit."""
     if payment.direction != "incoming":
-        raise refuse(payment, "mark_paid", "it is an outgoing payment")
+        raise refuse(payment, name, "it is an outgoing payment")
     if payment.method in RECEIPT_METHODS and payment.status in (
         S.RECEIPT_CREATING,
         S.RECEIPT_SENT,
     ):
         method = payment.method  # the receipt already names the method
-    why = refusal(payment, "mark_paid", method=method)
+    why = refusal(payment, name, method=method)
     if why:
-        raise refuse(payment, "mark_paid", why)
+        raise refuse(payment, name, why)
     invoice = None
     if payment.invoice_id:
         _acc, invoice = ledger.lock_invoice(payment.invoice_id)
@@ -195,7 +211,7 @@ def _complete(
     payment.note = (note or payment.note)[:255]
     apply(
         payment,
-        "mark_paid",
+        name,
         actor=actor,
         at=at,
         reason=note,
@@ -271,6 +287,32 @@ def mark_payment_paid(
             reference=reference,
             note=note,
             at=at,
+        )
+
+
+def complete_gateway_payment(
+    *,
+    payment: Payment | int,
+    actor: Actor,
+    amount=None,
+    reference: str = "",
+    at: datetime | None = None,
+) -> Payment:
+    """A gateway confirmed the money of a ``processing`` payment: complete it, assign it
+    to its invoice and post ``PAYM`` (SPEC section 5)."""
+    with transaction.atomic():
+        account, locked = lock_payment(payment)
+        paid = locked.amount if amount is None else to_money(amount, account.currency)
+        return _complete(
+            locked,
+            account,
+            method=locked.method,
+            amount=paid,
+            actor=actor,
+            reference=reference,
+            note="",
+            at=at,
+            name="complete_from_gateway",
         )
 
 
@@ -393,8 +435,8 @@ def assign_payment(
             money = invoice.amount_due if amount is None else to_money(amount, account.currency)
             if money.amount <= 0 or money > invoice.amount_due:
                 raise InvalidInput(
-                    f"{where}: {money.amount} must be positive and at most the "
-                    f"{invoice.amount_due.amount} due on invoice {invoice}.",
+                    f"{where}: {format_money(money)} must be positive and at most the "
+                    f"{format_money(invoice.amount_due)} due on invoice {invoice}.",
                     field=where,
                 )
             requested.append((invoice, money))
@@ -402,15 +444,15 @@ def assign_payment(
         free_in_payment = locked.amount - locked.amount_allocated - locked.amount_reversed
         if total > free_in_payment:
             raise InvalidInput(
-                f"allocations: {total.amount} is more than the {free_in_payment.amount} "
-                f"of payment {locked.number} not yet allocated.",
+                f"allocations: {format_money(total)} is more than the "
+                f"{format_money(free_in_payment)} of payment {locked.number} not yet allocated.",
                 field="allocations",
             )
         credit = free_credit(account)
         if total > credit:
             raise StateConflict(
-                f"allocations: the account's free credit is {credit.amount}; "
-                f"{total.amount} cannot be assigned (the rest was already used).",
+                f"allocations: the account's free credit is {format_money(credit)}; "
+                f"{format_money(total)} cannot be assigned (the rest was already used).",
                 field="allocations",
             )
         made = []
@@ -434,8 +476,8 @@ def pay_from_balance(*, payment: Payment | int, actor: Actor, at=None) -> Paymen
         credit = free_credit(account)
         if credit < locked.amount:
             raise StateConflict(
-                f"Payment {locked.number}: the account's credit ({credit.amount}) does not "
-                f"cover {locked.amount.amount}.",
+                f"Payment {locked.number}: the account's credit ({format_money(credit)}) does not "
+                f"cover {format_money(locked.amount)}.",
                 field="amount",
             )
         locked.method = PaymentMethod.ACCOUNT_BALANCE

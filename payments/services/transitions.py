@@ -3,14 +3,13 @@
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from ledger.errors import StateConflict
 from ledger.services import Actor
 
 from ..models import Payment, PaymentStatus
-from .common import lock_payment, log_transition
+from .common import log_transition
 
 ACTION_LABELS = {
     "approve": "approve it by ERP",
@@ -112,17 +111,6 @@ def check_permission(payment: Payment, name: str, user) -> None:
     """
     if not user_may(name, user):
         raise PermissionDenied(f"You are not allowed to {ACTION_LABELS.get(name, name)}.")
-
-
-def transition(
-    *, payment: Payment | int, name: str, actor: Actor, reason: str = "", user=None
-) -> Payment:
-    """Lock the payment, check ``user``'s permission if given, run ``name``, log it."""
-    with transaction.atomic():
-        _account, locked = lock_payment(payment)
-        if user is not None:
-            check_permission(locked, name, user)
-        return apply(locked, name, actor=actor, reason=reason)
 
 
 def available_transitions(payment: Payment, user) -> list[str]:

@@ -30,7 +30,7 @@ def lock_wallet(wallet: Wallet | int) -> Wallet:
 def positive(value, currency: str, field: str = "amount") -> Money:
     money = to_money(value, currency, field=field)
     if money.amount <= 0:
-        raise InvalidInput(f"{field}: must be positive (got {money.amount}).", field=field)
+        raise InvalidInput(f"{field}: must be positive (got {format_money(money)}).", field=field)
     return money
 
 

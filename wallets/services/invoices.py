@@ -97,7 +97,7 @@ def _prepay_lines(
         memos.append(memo)
         left -= part
     if left.amount > 0:  # pragma: no cover - callers cap at the amount due
-        raise StateConflict(f"Invoice {invoice}: its lines cannot take {left.amount} more.")
+        raise StateConflict(f"Invoice {invoice}: its lines cannot take {format_money(left)} more.")
     ledger.post(account=invoice.account_id, postings=postings, actor=actor, at=at)
     ledger.settle_invoice(invoice=invoice, credited=amount)
     return memos
