@@ -11,11 +11,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEARED = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "SECURE_SSL_REDIRECT")
+# The production settings, not the test suite's (pytest-django exports its module).
+SETTINGS = "billing_site.settings"
 
 
 def manage(*args, **env_vars):
     """Run ``manage.py`` with a clean settings environment plus ``env_vars``."""
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env["DJANGO_SETTINGS_MODULE"] = SETTINGS
     env.update(env_vars)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -32,8 +32,7 @@ def paym(amount, reference="PAYM-T1", **kwargs):
 
 
 def refused(exc_type, **post_kwargs):
-    """Call ``post`` in its own savepoint (see ``test_refused_post_leaves_caller_usable``)
-    and return the error."""
+    """Call ``post`` in a savepoint of the test's transaction and return the error."""
     with pytest.raises(exc_type) as exc, transaction.atomic():
         services.post(**post_kwargs)
     return exc.value
@@ -275,16 +274,9 @@ def test_refused_post_changes_nothing_in_a_transactional_caller(account, actor):
     assert snapshot(account) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG ledger/services/posting.py post(): validation runs inside "
-        "transaction.atomic(savepoint=False), so a refused posting marks the CALLER's "
-        "transaction for rollback (TransactionManagementError on its next query) even "
-        "though nothing was written; use a savepoint or validate before the atomic block."
-    ),
-)
 def test_refused_post_leaves_caller_usable(account, actor):
+    """A refusal inside the caller's transaction does not poison it (post() uses a
+    savepoint when nested), so the caller can report the error and carry on."""
     with pytest.raises(InvalidAmount):
         services.post(account=account, postings=[paym("0")], actor=actor)
     assert LedgerEntry.objects.filter(account=account).count() == 0
