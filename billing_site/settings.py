@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "djmoney",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
     "ledger",
     "wallets",
     "payments",
@@ -111,7 +114,10 @@ STATIC_ROOT = BASE_DIR / "static_collected"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
-LOGIN_URL = "admin:login"
+# Members log in on the member site; staff use the admin's own login page.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "member-home"
+LOGOUT_REDIRECT_URL = "login"
 
 # Money: django-money defaults. Every account has one currency (SPEC section 1).
 CURRENCIES = ("GBP", "EUR", "USD", "JPY", "KWD", "BHD", "CHF")
@@ -141,6 +147,21 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL") or "WARNING"},
+}
+
+# REST API (issue 5): authentication, errors, pagination and schema live in the API code;
+# this is its configuration.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Billfold API",
+    "DESCRIPTION": "Accounts, invoices, payments, wallets and statements.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # The admin's Issue / Cancel invoice actions run the highest app's use case: issuing

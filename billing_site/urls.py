@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 admin.site.site_header = "Billfold"
 admin.site.site_title = "Billfold back-office"
@@ -8,5 +7,10 @@ admin.site.index_title = "Billing"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("api/v1/", include("billing_site.api_urls")),
+    # Member pages: each app serves its own (ledger: login, home, statement, invoices;
+    # wallets: wallets; payments: receipts and, later, payment links).
+    path("", include("ledger.urls")),
+    path("", include("wallets.urls")),
+    path("", include("payments.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Member-facing pages of this app (issue 6)."""
+
+urlpatterns = []
