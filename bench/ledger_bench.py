@@ -122,6 +122,14 @@ def render(env: dict, st: dict, po: dict) -> tuple[str, bool]:
     ]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary]
 
+    busy = float(env["load_at_start"]) > float(env["machine"]["nproc"])
+    if busy:
+        lines += [
+            "",
+            f"> **Warning**: the machine was busy (1-minute load {env['load_at_start']} at "
+            f"start on {env['machine']['nproc']} CPUs; see Environment). Absolute figures, "
+            "and the posting ratios most of all, are disturbed by other processes.",
+        ]
     lines += ["", "## Environment", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in env["machine"].items()]
     lines += [f"| {k} | {v} |" for k, v in env["versions"].items()]
@@ -190,8 +198,9 @@ def render(env: dict, st: dict, po: dict) -> tuple[str, bool]:
         "ledger_ledgerentry ...; UPDATE ledger_account SET balance, last_seq, "
         "last_posted_at ...; COMMIT` with seq and balance computed in Python (Decimal). "
         "Each worker is a separate process with its own connection; workers warm up, meet "
-        f"at a barrier and post for {po['duration']:g} s. Figures: median of "
-        f"{po['rounds']} rounds (raw and service interleaved); latency per posting.",
+        f"at a barrier and post for {po['duration']:g} s. Rate: the best of "
+        f"{po['rounds']} rounds (raw and service interleaved; the least disturbed by other "
+        "load on the machine); latency: median over rounds.",
         "",
         "| configuration | raw postings/s | service postings/s | service / raw | "
         "raw p50 / p99 ms | service p50 / p99 ms |",
@@ -325,6 +334,7 @@ def main() -> int:
         "server": server,
     }
     load = [f"start {loadavg()}"]
+    env["load_at_start"] = loadavg().split()[0]
     st = statement_bench.run()
     load.append(f"after statement pages {loadavg()}")
     po = posting_bench.run()
