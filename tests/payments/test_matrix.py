@@ -456,12 +456,6 @@ def test_transition_from_each_status(in_status, actor, mailoutbox, status, name)
     assert snapshot() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the generic transition() service runs mark_paid / pay_from_balance / "
-    "complete_from_gateway without their business effects: the payment is completed but "
-    "no PAYM is posted and its invoice stays due",
-)
 @pytest.mark.parametrize(
     "name, method, start",
     [
@@ -479,10 +473,16 @@ def test_generic_transition_cannot_settle_without_posting(
     if start:
         pay.transition(payment=payment, name=start, actor=actor)
     seq = last_seq(account)
-    try:
-        pay.transition(payment=payment, name=name, actor=actor)
-    except StateConflict:
-        return  # refusing (and pointing to the real service) is fine
-    # If it ran, money must have been recorded and the invoice settled.
-    assert entries_after(account, seq) != []
+    pay.transition(payment=payment, name=name, actor=actor)
+    # The generic path runs the transition's own service: money is recorded.
+    assert entries_after(account, seq)[0][:3] == ("PAYM", 0, Decimal("75.00"))
     assert fresh(invoice).status == "paid"
+    assert fresh(payment).status in ("completed", "paid_from_balance")
+
+
+def test_unknown_transition_name_is_refused(account, issue, actor):
+    payment = waiting_payment(issue(account, "75.00"))
+    before = snapshot()
+    with pytest.raises(InvalidInput, match="'teleport' is not a payment transition"):
+        pay.transition(payment=payment, name="teleport", actor=actor)
+    assert snapshot() == before
