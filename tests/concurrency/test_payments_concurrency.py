@@ -164,3 +164,23 @@ def test_expiry_from_three_threads_expires_each_payment_once(make_account, actor
     assert PaymentTransition.objects.filter(name="expire").count() == 50
     assert Payment.objects.filter(status="waiting_for_payment").count() == 1
     verify()
+
+
+def test_refund_and_dispute_of_one_payment_at_once(make_account, actor):
+    account = make_account()
+    invoice = issue(account, "75.00", actor)
+    payment = pay.mark_invoice_paid(invoice=invoice.pk, method="card", actor=actor)
+
+    results = run_together(
+        lambda: pay.refund_payment(payment=payment.pk, amount="60.00", actor=actor),
+        lambda: pay.record_dispute(payment=payment.pk, amount="60.00", actor=actor),
+    )
+
+    oks = [r for kind, r in results if kind == "ok"]
+    errors = [r for kind, r in results if kind == "error"]
+    assert len(oks) == 1 and len(errors) == 1, results
+    assert isinstance(errors[0], StateConflict) and payment.number in str(errors[0])
+    original = Payment.objects.get(pk=payment.pk)
+    assert original.amount_reversed == Money(Decimal("60.00"), "GBP")
+    assert Payment.objects.filter(direction="outgoing").count() == 1
+    verify()

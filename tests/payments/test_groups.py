@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from ledger import services as ledger
-from ledger.errors import InvalidInput
+from ledger.errors import CurrencyMismatch, InvalidInput
 from payments import services as pay
 from payments.models import Payment, PaymentAllocation
 
@@ -154,3 +154,28 @@ def test_group_payment_bad_input_is_refused(group, members, issue, actor, amount
             group=group, amount=amount, method=method, leftover_account=members[0], actor=actor
         )
     assert snapshot() == before
+
+
+def test_group_of_mixed_currencies_is_refused(group, make_account, actor):
+    gbp_member = make_account(group=group)
+    make_account(currency="EUR", group=group)
+    before = snapshot()
+    with pytest.raises(CurrencyMismatch, match="EUR, GBP"):
+        pay.record_group_payment(
+            group=group, amount="10.00", method="cash", leftover_account=gbp_member, actor=actor
+        )
+    assert snapshot() == before
+
+
+def test_group_payment_and_an_erp_invoice_pending_billing(group, make_account, issue, actor):
+    """Observed rule: a group payment also settles an ERP invoice still pending billing
+    (its pending payment is cancelled). Recorded here so a change is deliberate."""
+    erp = make_account(group=group, erp_managed=True)
+    invoice = issue(erp, "30.00")
+    pending = waiting_payment(invoice)
+    assert pending.status == "pending_billing"
+    pay.record_group_payment(
+        group=group, amount="30.00", method="cash", leftover_account=erp, actor=actor
+    )
+    assert fresh(invoice).status == "paid"
+    assert fresh(pending).status == "cancelled"

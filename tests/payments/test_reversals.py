@@ -298,3 +298,28 @@ def test_dispute_beyond_the_payment_is_refused(account, paid_invoice, actor):
         pay.record_dispute(payment=payment, amount="80.00", actor=actor)
     assert snapshot() == before
     assert not Payment.objects.filter(dispute_of=payment).exists()
+
+
+def test_refund_of_an_overpayment_returns_credit_first_then_the_invoice(account, issue, actor):
+    invoice = issue(account, "75.00")
+    payment = pay.mark_invoice_paid(
+        invoice=invoice, method="bank_transfer", amount="100.00", actor=actor
+    )
+    assert balance(account) == D("25.00")
+    seq = last_seq(account)
+
+    refund = pay.refund_payment(payment=payment, amount="40.00", actor=actor)
+
+    ref = f"PAYM-{refund.number}"
+    # 25.00 of unallocated credit goes back first (PAYM only), then 15.00 of the invoice.
+    assert sorted(entries_after(account, seq)) == sorted(
+        [
+            ("INVC", D("-15.00"), ZERO, f"INVC-{invoice.number}", ""),
+            ("PAYM", ZERO, D("-15.00"), ref, "bank_transfer"),
+            ("PAYM", ZERO, D("-25.00"), ref, "bank_transfer"),
+        ]
+    )
+    invoice = fresh(invoice)
+    assert invoice.status == "paid"
+    assert (invoice.amount_paid, invoice.amount_refunded) == (gbp("60.00"), gbp("15.00"))
+    assert balance(account) == D("0.00")
