@@ -9,13 +9,14 @@ impossible even if a caller forgot the lock.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from moneyed import Money
 
-from ..errors import InvalidAmount, InvalidInput
+from ..errors import CurrencyMismatch, InvalidAmount, InvalidInput
 from ..models import Account, EntryKind, Invoice, LedgerEntry
 from ..models.entries import DEBIT_KINDS
 from ..money import check_precision, to_money
@@ -44,22 +45,91 @@ def lock_account(account_id: int) -> Account:
     return Account.objects.select_for_update().get(pk=account_id)
 
 
-def _validate(account: Account, posting: Posting, index: int) -> Money:
+def _validate(currency: str, account_id: int, posting: Posting, index: int) -> Money:
     where = f"postings[{index}]"
     if posting.kind not in EntryKind.values:
         raise InvalidInput(f"{where}.kind: unknown entry kind {posting.kind!r}.", field="kind")
-    amount = to_money(posting.amount, account.currency, field="amount")
-    check_precision(amount.amount, account.currency, field="amount")
+    amount = to_money(posting.amount, currency, field="amount")
+    check_precision(amount.amount, currency, field="amount")
     if amount.amount == 0:
         raise InvalidAmount(f"{where}.amount: a ledger entry cannot be zero.", field="amount")
     if not posting.reference:
         raise InvalidInput(f"{where}.reference: a reference is required.", field="reference")
-    if posting.invoice is not None and posting.invoice.account_id != account.pk:
+    if posting.invoice is not None and posting.invoice.account_id != account_id:
         raise InvalidInput(
             f"{where}.invoice: invoice {posting.invoice} belongs to another account.",
             field="invoice",
         )
     return amount
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The account's ledger state just before the postings, under its lock."""
+
+    currency: str
+    balance: Decimal
+    last_seq: int
+    last_posted_at: datetime | None
+    posted_at: datetime  # the time the new entries carry
+
+
+def _signed(postings: Sequence[Posting], amounts: list[Money]) -> Decimal:
+    return sum(
+        (
+            -a.amount if p.kind in DEBIT_KINDS else a.amount
+            for p, a in zip(postings, amounts, strict=True)
+        ),
+        Decimal(0),
+    )
+
+
+def _advance_in_one_statement(account_id: int, count: int, delta: Decimal, when) -> _Head:
+    """PostgreSQL: lock the account row and move it past the new entries in ONE round
+    trip (a locking CTE feeding an UPDATE ... RETURNING the old state)."""
+    table = Account._meta.db_table
+    sql = f"""
+        WITH old AS (
+            SELECT id, currency, balance, last_seq, last_posted_at
+            FROM {table} WHERE id = %s FOR UPDATE
+        )
+        UPDATE {table} AS a
+        SET last_seq = old.last_seq + %s,
+            balance = old.balance + %s,
+            last_posted_at = GREATEST(COALESCE(old.last_posted_at, %s), %s)
+        FROM old WHERE a.id = old.id
+        RETURNING old.currency, old.balance, old.last_seq, old.last_posted_at, a.last_posted_at
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account_id, count, delta, when, when])
+        row = cursor.fetchone()
+    if row is None:
+        raise Account.DoesNotExist(f"Account {account_id} does not exist.")
+    return _Head(*row)
+
+
+def _advance_with_orm(account_id: int, postings, when) -> tuple[_Head, list[Money]]:
+    """Any database: lock the row, validate against it, then move it."""
+    locked = lock_account(account_id)
+    amounts = [_validate(locked.currency, account_id, p, i) for i, p in enumerate(postings)]
+    posted_at = max(when, locked.last_posted_at) if locked.last_posted_at else when
+    Account.objects.filter(pk=account_id).update(
+        balance=locked.balance.amount + _signed(postings, amounts),
+        last_seq=locked.last_seq + len(postings),
+        last_posted_at=posted_at,
+    )
+    head = _Head(
+        locked.currency, locked.balance.amount, locked.last_seq, locked.last_posted_at, posted_at
+    )
+    return head, amounts
+
+
+def _money_currency(postings: Sequence[Posting]) -> str | None:
+    """The one currency of the postings when every amount is a Money, else None."""
+    currencies = {str(p.amount.currency) for p in postings if isinstance(p.amount, Money)}
+    if len(currencies) != 1 or not all(isinstance(p.amount, Money) for p in postings):
+        return None
+    return currencies.pop()
 
 
 def post(
@@ -72,30 +142,42 @@ def post(
     """Append ``postings`` to the account's ledger atomically; return the new entries.
 
     ``at`` back-dates the postings (imports, demo data); it may not be earlier than the
-    account's last posting, so ``seq`` order and time order always agree.
+    account's last posting, so ``seq`` order and time order always agree (without
+    ``at``, a clock that went backwards posts at the last posting's time).
+
+    On PostgreSQL with Money amounts the account is locked and advanced in one
+    statement and the entries inserted in a second; anything the lock reveals to be
+    wrong (another currency, a back-dated ``at``) raises, which rolls both back.
     """
     if not postings:
         raise InvalidInput("Nothing to post.", field="postings")
     account_id = account.pk if isinstance(account, Account) else account
+    when = at or timezone.now()
     with transaction.atomic():
-        locked = lock_account(account_id)
-        amounts = [_validate(locked, p, i) for i, p in enumerate(postings)]
-        now = timezone.now()
-        posted_at = at or now
-        if locked.last_posted_at and posted_at < locked.last_posted_at:
-            if at is not None:
-                raise InvalidInput(
-                    f"at: postings to account {locked.pk} must be in time order; "
-                    f"{posted_at:%Y-%m-%d %H:%M} is before its last posting "
-                    f"({locked.last_posted_at:%Y-%m-%d %H:%M}).",
-                    field="at",
+        currency = _money_currency(postings)
+        if connection.vendor == "postgresql" and currency is not None:
+            amounts = [_validate(currency, account_id, p, i) for i, p in enumerate(postings)]
+            head = _advance_in_one_statement(
+                account_id, len(postings), _signed(postings, amounts), when
+            )
+            if head.currency != currency:
+                raise CurrencyMismatch(
+                    f"amount: {currency} does not match the account currency {head.currency}.",
+                    field="amount",
                 )
-            posted_at = locked.last_posted_at  # clock went backwards: keep order
+        else:
+            head, amounts = _advance_with_orm(account_id, postings, when)
+        if at is not None and head.last_posted_at and at < head.last_posted_at:
+            raise InvalidInput(
+                f"at: postings to account {account_id} must be in time order; "
+                f"{at:%Y-%m-%d %H:%M} is before its last posting "
+                f"({head.last_posted_at:%Y-%m-%d %H:%M}).",
+                field="at",
+            )
 
-        currency = locked.currency
-        zero = Money(0, currency)
-        balance = locked.balance
-        seq = locked.last_seq
+        zero = Money(0, head.currency)
+        balance = Money(head.balance, head.currency)
+        seq = head.last_seq
         entries = []
         for posting, amount in zip(postings, amounts, strict=True):
             seq += 1
@@ -104,13 +186,13 @@ def post(
             source = posting.source
             entries.append(
                 LedgerEntry(
-                    account_id=locked.pk,
+                    account_id=account_id,
                     seq=seq,
-                    posted_at=posted_at,
+                    posted_at=head.posted_at,
                     kind=posting.kind,
                     reference=posting.reference[:64],
                     description=posting.description[:255],
-                    currency=currency,
+                    currency=head.currency,
                     debit=amount if is_debit else zero,
                     credit=zero if is_debit else amount,
                     balance_after=balance,
@@ -123,9 +205,7 @@ def post(
                 )
             )
         LedgerEntry.objects.bulk_create(entries)
-        Account.objects.filter(pk=locked.pk).update(
-            balance=balance.amount, last_seq=seq, last_posted_at=posted_at
-        )
         if isinstance(account, Account):
-            account.balance, account.last_seq, account.last_posted_at = balance, seq, posted_at
+            account.balance, account.last_seq = balance, seq
+            account.last_posted_at = head.posted_at
         return entries
