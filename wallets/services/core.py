@@ -23,8 +23,12 @@ from ..models import TxKind, Wallet, WalletStatus, WalletTransaction
 
 
 def lock_wallet(wallet: Wallet | int) -> Wallet:
+    """Lock the wallet row only (``of=self``: FOR UPDATE would otherwise also lock the
+    joined account row and break the lock order account -> invoice -> wallet)."""
     wallet_id = wallet.pk if isinstance(wallet, Wallet) else int(wallet)
-    return Wallet.objects.select_for_update().select_related("account").get(pk=wallet_id)
+    return (
+        Wallet.objects.select_for_update(of=("self",)).select_related("account").get(pk=wallet_id)
+    )
 
 
 def positive(value, currency: str, field: str = "amount") -> Money:
