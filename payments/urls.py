@@ -1,3 +1,14 @@
-"""Member-facing pages of this app (issue 6)."""
+"""Member pages of the payments app (issue 6): receipts. Payment links come later."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("accounts/<int:account_id>/receipts/", views.receipt_list, name="member-receipts"),
+    path(
+        "accounts/<int:account_id>/receipts/<int:payment_id>/pdf/",
+        views.receipt_pdf,
+        name="member-receipt-pdf",
+    ),
+]

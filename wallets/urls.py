@@ -1,3 +1,14 @@
-"""Member-facing pages of this app (issue 6)."""
+"""Member pages of the wallets app (issue 6)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("accounts/<int:account_id>/wallets/", views.wallet_list, name="member-wallets"),
+    path(
+        "accounts/<int:account_id>/wallets/<int:wallet_id>/",
+        views.wallet_detail,
+        name="member-wallet",
+    ),
+]
