@@ -12,7 +12,7 @@ from ledger.services import Actor
 
 from ..models import PaymentBatch, PaymentType
 from .common import create_payment
-from .settlement import _clean_method, _complete, allocate, sync_open_payment
+from .settlement import _clean_method, _complete, allocate, awaiting_erp, sync_open_payment
 
 
 def record_group_payment(
@@ -27,7 +27,8 @@ def record_group_payment(
 ) -> PaymentBatch:
     """Split a group payment over the member accounts' open invoices, oldest due first.
 
-    Each account gets its own payment and its own ``PAYM`` entry for what it received;
+    Invoices still waiting for an ERP's approval are skipped (not payable yet). Each
+    account gets its own payment and its own ``PAYM`` entry for what it received;
     what is left after every open invoice is paid stays as credit on
     ``leftover_account`` (a member of the group). All accounts are locked in id order.
     """
@@ -66,6 +67,8 @@ def record_group_payment(
         for invoice in open_invoices(account_ids):
             if left.amount <= 0:
                 break
+            if awaiting_erp(invoice):
+                continue  # not payable until the ERP approves it (SPEC section 5)
             _acc, locked = ledger.lock_invoice(invoice.pk)
             part = min(locked.amount_due, left)
             if part.amount > 0:

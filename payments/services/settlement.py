@@ -51,6 +51,13 @@ def payment_type_for(invoice: Invoice) -> str:
     return PaymentType.ORDER if invoice.is_prepaid_order else PaymentType.RENDERED_SERVICES
 
 
+def awaiting_erp(invoice: Invoice) -> bool:
+    """The invoice's payment still waits for the ERP's approval: not payable yet."""
+    return Payment.objects.filter(
+        invoice=invoice, direction="incoming", status=S.PENDING_BILLING
+    ).exists()
+
+
 def erp_approved(invoice: Invoice) -> bool:
     """Whether the ERP approved this invoice (one of its payments was approved)."""
     return PaymentTransition.objects.filter(payment__invoice=invoice, name="approve").exists()
@@ -430,6 +437,11 @@ def assign_payment(
                 raise StateConflict(
                     f"{where}: invoice {invoice} is {invoice.get_status_display().lower()}: "
                     "nothing is due on it.",
+                    field=where,
+                )
+            if awaiting_erp(invoice):
+                raise StateConflict(
+                    f"{where}: invoice {invoice} is not payable until the ERP approves it.",
                     field=where,
                 )
             money = invoice.amount_due if amount is None else to_money(amount, account.currency)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from ledger import services as ledger
-from ledger.errors import CurrencyMismatch, InvalidInput
+from ledger.errors import CurrencyMismatch, InvalidInput, StateConflict, StateConflict
 from payments import services as pay
 from payments.models import Payment, PaymentAllocation
 
@@ -167,9 +167,9 @@ def test_group_of_mixed_currencies_is_refused(group, make_account, actor):
     assert snapshot() == before
 
 
-def test_group_payment_and_an_erp_invoice_pending_billing(group, make_account, issue, actor):
-    """Observed rule: a group payment also settles an ERP invoice still pending billing
-    (its pending payment is cancelled). Recorded here so a change is deliberate."""
+def test_group_payment_skips_an_erp_invoice_pending_billing(group, make_account, issue, actor):
+    """An ERP invoice not yet approved is not payable (SPEC section 5): the group payment
+    leaves it alone and the money stays as credit on the leftover account."""
     erp = make_account(group=group, erp_managed=True)
     invoice = issue(erp, "30.00")
     pending = waiting_payment(invoice)
@@ -177,5 +177,16 @@ def test_group_payment_and_an_erp_invoice_pending_billing(group, make_account, i
     pay.record_group_payment(
         group=group, amount="30.00", method="cash", leftover_account=erp, actor=actor
     )
-    assert fresh(invoice).status == "paid"
-    assert fresh(pending).status == "cancelled"
+    assert fresh(invoice).status == "due"
+    assert fresh(pending).status == "pending_billing"
+    erp.refresh_from_db()
+    assert erp.balance.amount == 0  # -30.00 invoice + 30.00 credit
+
+
+def test_assign_refused_for_an_erp_invoice_pending_billing(make_account, issue, actor):
+    erp = make_account(erp_managed=True)
+    invoice = issue(erp, "30.00")
+    credit = pay.record_payment(account=erp, amount="30.00", method="cash", actor=actor)
+    with pytest.raises(StateConflict, match="not payable until the ERP approves"):
+        pay.assign_payment(payment=credit, allocations=[(invoice, None)], actor=actor)
+    assert fresh(invoice).status == "due"
