@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from ledger import services as ledger
-from ledger.errors import CurrencyMismatch, InvalidInput, StateConflict, StateConflict
+from ledger.errors import CurrencyMismatch, InvalidInput, StateConflict
 from payments import services as pay
 from payments.models import Payment, PaymentAllocation
 
