@@ -13,10 +13,11 @@ from moneyed import Money
 
 from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
-from ledger.models import EntryKind, Invoice
+from ledger.models import Account, EntryKind, Invoice
 from ledger.money import format_money, to_money
 from ledger.selectors import free_credit
 from ledger.services import Actor, Posting
+from wallets import services as wallets
 
 from ..models import Payment, PaymentAllocation, PaymentStatus
 from .common import create_payment, lock_payment, open_payment_for
@@ -99,6 +100,8 @@ def _reverse(
                 f"is left to {verb}.",
                 field="amount",
             )
+        if original.wallet_id:
+            return _reverse_top_up(original, account, money, actor, reason, kind, at)
         from_credit, parts, left = _plan(original, money, invoice_id)
         if left.amount > 0:
             raise StateConflict(
@@ -199,6 +202,58 @@ def _reverse(
             else:
                 sync_open_payment(invoice, actor, reason=f"refund {reversal.number}")
         return reversal
+
+
+def _reverse_top_up(
+    original: Payment, account: Account, money: Money, actor: Actor, reason: str, kind: str, at
+) -> Payment:
+    """A top-up that credited a wallet: the money comes back out of the wallet.
+
+    A refund needs it still available there (else InsufficientFunds, nothing changes).
+    A chargeback takes what is available and leaves the rest owed on the account's
+    ledger (``PAYM`` −rest): the bank took the money back whatever was spent.
+    """
+    wallet = wallets.lock_wallet(original.wallet_id)
+    zero = Money(0, account.currency)
+    from_wallet = money if kind == "refund" else min(money, max(wallet.available, zero))
+    reversal = create_payment(
+        account=account,
+        type=original.type,
+        amount=money,
+        actor=actor,
+        status=S.COMPLETED,
+        method=original.method,
+        direction="outgoing",
+        wallet_id=original.wallet_id,
+        reason=reason or kind,
+        at=at,
+        completed_at=at or timezone.now(),
+        note=(reason or "")[:255],
+        **({"refund_of": original} if kind == "refund" else {"dispute_of": original}),
+    )
+    if from_wallet.amount > 0:
+        wallets.take_back(wallet=wallet, amount=from_wallet, actor=actor, source=reversal, at=at)
+    rest = money - from_wallet
+    if rest.amount > 0:
+        ledger.post(
+            account=account,
+            postings=[
+                Posting(
+                    kind=EntryKind.PAYMENT,
+                    amount=-rest,
+                    reference=reversal.reference_code,
+                    description=f"Chargeback of wallet top-up {original.number}: "
+                    f"{format_money(rest)} of it was already spent",
+                    source=reversal,
+                    method=original.method,
+                )
+            ],
+            actor=actor,
+            at=at,
+        )
+    original.amount_reversed += money
+    original.save(update_fields=["amount_reversed", "currency"])
+    return reversal
 
 
 def _has_open_payment(invoice: Invoice) -> bool:

@@ -150,6 +150,28 @@ def top_up(
         )
 
 
+def take_back(
+    *, wallet: Wallet | int, amount, actor: Actor, source=None, at: datetime | None = None
+) -> WalletTransaction:
+    """Take top-up money back out of a wallet (a refunded or charged-back top-up);
+    refused whole if that much is no longer available."""
+    with transaction.atomic():
+        locked = lock_wallet(wallet)
+        money = positive(amount, locked.currency)
+        if money > locked.available:
+            raise insufficient(locked, "refund of a top-up", money)
+        return record(
+            locked,
+            TxKind.TOP_UP_REFUND,
+            money,
+            actor,
+            total=-money,
+            description="Top-up refunded",
+            source=source,
+            at=at,
+        )
+
+
 def usage_drawdown(
     *,
     wallet: Wallet | int,
