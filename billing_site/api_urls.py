@@ -1,3 +1,27 @@
-"""REST API routes under /api/v1/ (filled in by the API work, issue 5)."""
+"""REST API routes under /api/v1/ (issue 5). Schema at schema/, docs at docs/ (served
+from this site's static files, no CDN); any other path here is a JSON 404."""
 
-urlpatterns = []
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from ledger.api.accounts import AccountGroupViewSet, AccountViewSet
+from ledger.api.errors import not_found_view
+from payments.api import InvoiceViewSet, PaymentViewSet, WalletViewSet
+from wallets.api import CreditMemoViewSet
+
+router = SimpleRouter()
+router.register("accounts", AccountViewSet, basename="api-account")
+router.register("account-groups", AccountGroupViewSet, basename="api-account-group")
+router.register("invoices", InvoiceViewSet, basename="api-invoice")
+router.register("payments", PaymentViewSet, basename="api-payment")
+router.register("wallets", WalletViewSet, basename="api-wallet")
+router.register("credit-memos", CreditMemoViewSet, basename="api-credit-memo")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *router.urls,
+    re_path(r"^.*$", not_found_view),
+]

@@ -149,20 +149,56 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL") or "WARNING"},
 }
 
-# REST API (issue 5): authentication, errors, pagination and schema live in the API code;
-# this is its configuration.
+# REST API (issue 5): authentication, errors, pagination and schema live in the API code
+# (ledger/api/); this is its configuration. API keys (Bearer) first, so a request without
+# credentials gets 401 with a WWW-Authenticate header; member sessions may only read.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ledger.api.schema.BillfoldAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ledger.api.auth.ApiKeyAuthentication",
+        "ledger.api.auth.MemberSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["ledger.api.permissions.HasScope"],
+    "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.Cursor",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "ledger.api.errors.exception_handler",
+    "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Billfold API",
-    "DESCRIPTION": "Accounts, invoices, payments, wallets and statements.",
+    "DESCRIPTION": (
+        "Accounts, invoices, payments, wallets and statements. Authenticate with "
+        "`Authorization: Bearer <API key>` (keys are created in the admin, with scopes "
+        "read/write/payments/wallets/erp). Money is always "
+        '`{"amount": "75.00", "currency": "GBP"}`. Every refusal is '
+        '`{"error", "detail", "field"}`. Every write accepts an `Idempotency-Key`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from static files: the docs work offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "payments.models.PaymentMethod",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "InvoiceStatusEnum": "ledger.models.InvoiceStatus",
+        "ManualMethodEnum": "payments.api.serializers.MANUAL_METHOD_CHOICES",
+        "ReceiptMethodEnum": "payments.api.serializers.RECEIPT_METHOD_CHOICES",
+    },
+    "PREPROCESSING_HOOKS": ["ledger.api.schema.only_api_views"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ledger.api.schema.add_error_responses",
+    ],
 }
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F405 - Swagger UI/Redoc static files
 
 # The admin's Issue / Cancel invoice actions run the highest app's use case: issuing
 # also applies wallet holds and account credit and opens the waiting payment.

@@ -3,7 +3,8 @@ invoices (edited through the services, issued and cancelled by admin actions) an
 read-only ledger entries."""
 
 from .accounts import AccountAdmin, AccountGroupAdmin
+from .api_keys import ApiKeyAdmin
 from .entries import LedgerEntryAdmin
 from .invoices import InvoiceAdmin
 
-__all__ = ["AccountAdmin", "AccountGroupAdmin", "InvoiceAdmin", "LedgerEntryAdmin"]
+__all__ = ["AccountAdmin", "AccountGroupAdmin", "ApiKeyAdmin", "InvoiceAdmin", "LedgerEntryAdmin"]

@@ -1,0 +1,134 @@
+"""Invoice actions that involve payments or wallets: issue (credit applied, holds
+captured, waiting payment opened), cancel, mark paid, refund, and line changes that
+ongoing invoices' wallet holds follow."""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ledger import services as ledger
+from ledger.api.fields import MoneyField
+from ledger.api.invoices import (
+    DecimalString,
+    InvoiceBaseViewSet,
+    InvoiceSerializer,
+    LineInput,
+)
+from ledger.models import Invoice, InvoiceLine
+from ledger.models.api_keys import ApiScope
+from ledger.services import LineSpec
+from wallets import services as wallets
+
+from .. import services
+from .serializers import CompleteInput, InvoicePayment, InvoiceRefunds, ReasonInput, ReversalInput
+
+
+class IssueInput(serializers.Serializer):
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+
+class LineChange(serializers.Serializer):
+    description = serializers.CharField(max_length=255, required=False)
+    quantity = DecimalString(required=False)
+    unit_price = MoneyField(required=False)
+
+
+class InvoiceViewSet(InvoiceBaseViewSet):
+    """Invoices: drafts with lines, ongoing invoices following consumption, issued
+    invoices on the ledger. Money fields are in the account's currency."""
+
+    scopes = {"mark_paid": ApiScope.PAYMENTS, "refund": ApiScope.PAYMENTS}
+
+    def target(self):
+        invoice = self.get_object()
+        return invoice, {"currency": invoice.currency}
+
+    @extend_schema(request=IssueInput, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        """Number the invoice, post INVC, apply wallet holds and account credit, open the
+        payment that waits for the rest."""
+        invoice, ctx = self.target()
+        data = self.input(IssueInput, **ctx)
+        issued = services.issue_invoice(
+            invoice=invoice, actor=self.actor, due_date=data.get("due_date")
+        )
+        return self.output(self.locked(issued))
+
+    @extend_schema(request=ReasonInput, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel an invoice with nothing paid (a posted one gets a negative INVC)."""
+        invoice, ctx = self.target()
+        data = self.input(ReasonInput, **ctx)
+        done = services.cancel_invoice(
+            invoice=invoice, actor=self.actor, reason=data.get("reason", "")
+        )
+        return self.output(self.locked(done))
+
+    @extend_schema(request=CompleteInput, responses=InvoicePayment)
+    @action(detail=True, methods=["post"], url_path="mark-paid")
+    def mark_paid(self, request, pk=None):
+        """Complete the invoice's waiting payment and post PAYM (scope ``payments``)."""
+        invoice, ctx = self.target()
+        data = self.input(CompleteInput, **ctx)
+        payment = services.mark_invoice_paid(
+            invoice=invoice,
+            method=data["method"],
+            amount=data.get("amount"),
+            reference=data.get("reference", ""),
+            note=data.get("note", ""),
+            actor=self.actor,
+        )
+        body = {"invoice": self.locked(invoice), "payment": payment}
+        return Response(InvoicePayment(body, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=ReversalInput, responses=InvoiceRefunds)
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Refund money paid on the invoice (default all), newest payments first."""
+        invoice, ctx = self.target()
+        data = self.input(ReversalInput, **ctx)
+        refunds = services.refund_invoice(
+            invoice=invoice,
+            amount=data.get("amount"),
+            reason=data.get("reason", ""),
+            actor=self.actor,
+        )
+        body = {"invoice": self.locked(invoice), "refunds": refunds}
+        return Response(InvoiceRefunds(body, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=LineInput, responses={201: InvoiceSerializer})
+    @action(detail=True, methods=["post"], url_path="lines")
+    def add_line(self, request, pk=None):
+        """Add a line to a draft or ongoing invoice (its wallet holds follow)."""
+        invoice, ctx = self.target()
+        data = self.input(LineInput, **ctx)
+        spec = LineSpec(data["description"], data["quantity"], data["unit_price"])
+        ledger.add_line(invoice=invoice, line=spec, actor=self.actor)
+        wallets.follow_invoice(invoice=invoice, actor=self.actor)
+        return self.output(self.locked(invoice), status=201)
+
+    @extend_schema(request=LineChange, responses=InvoiceSerializer)
+    @action(detail=True, methods=["patch"], url_path=r"lines/(?P<line_id>[0-9]{1,18})")
+    def change_line(self, request, pk=None, line_id=None):
+        """Change a line of a draft or ongoing invoice — consumption updates the quantity;
+        the invoice's wallet holds follow its new total."""
+        invoice, ctx = self.target()
+        line = InvoiceLine.objects.get(invoice=invoice, pk=line_id)
+        data = self.input(LineChange, **ctx)
+        wallets.update_ongoing_line(line=line, actor=self.actor, **data)
+        return self.output(self.locked(invoice))
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @change_line.mapping.delete
+    def remove_line(self, request, pk=None, line_id=None):
+        """Remove a line of a draft or ongoing invoice."""
+        invoice = self.get_object()
+        line = InvoiceLine.objects.get(invoice=invoice, pk=line_id)
+        with transaction.atomic():
+            ledger.remove_line(line=line, actor=self.actor)
+            wallets.follow_invoice(invoice=invoice, actor=self.actor)
+        return self.output(Invoice.objects.prefetch_related("lines").get(pk=invoice.pk))
