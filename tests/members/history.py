@@ -72,14 +72,14 @@ def gbp(value: str) -> Money:
     return Money(D(value), "GBP")
 
 
-def build_history(*, members=(), name="Known History Ltd") -> History:
+def build_history(*, members=(), name="Known History Ltd", ref="CRM-2041") -> History:
     actor = ledger.system_actor("tests")
     account = ledger.create_account(
         name=name,
         email="accounts@known-history.test",
         currency="GBP",
         actor=actor,
-        external_ref=f"CRM-{name[:20]}",
+        external_ref=ref,
         members=list(members),
     )
     rows: list[Row] = []
@@ -145,7 +145,14 @@ def build_history(*, members=(), name="Known History Ltd") -> History:
     add(day, invoice_part.reference, debit="80.00")
 
     wallet = wallets.create_wallet(account=account, name="Projects", actor=actor)
-    wallets.top_up(wallet=wallet, amount="50.00", actor=actor, grant=True, reference="welcome")
+    wallets.top_up(
+        wallet=wallet,
+        amount="50.00",
+        actor=actor,
+        grant=True,
+        reference="welcome",
+        at=at(date(2026, 3, 4)),
+    )
     day = date(2026, 3, 5)
     memos = pay.apply_wallet(
         wallet=wallet, invoice=invoice_part, actor=actor, amount="30.00", at=at(day)
@@ -158,6 +165,7 @@ def build_history(*, members=(), name="Known History Ltd") -> History:
         reference="meter-1",
         actor=ledger.system_actor("meter"),
         description="Room booking",
+        at=at(date(2026, 3, 10)),
     )
 
     day = date(2026, 3, 15)
