@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -116,6 +117,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt
 def not_found_view(request, *args, **kwargs):
     """Unknown paths under ``/api/``: a JSON 404 instead of Django's HTML page."""
     return JsonResponse(error_body("not_found", "Not found."), status=404)

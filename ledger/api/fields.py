@@ -39,7 +39,7 @@ class MoneyField(serializers.Field):
     """
 
     default_error_messages = {
-        "shape": 'Expected {"amount": "<decimal string>", "currency": "<ISO code>"}.',
+        "shape": 'expected {{"amount": "<decimal string>", "currency": "<ISO code>"}}.',
         "number": 'amount must be a string such as "75.00", not a JSON number.',
         "currency": "currency {value!r} is not one of {allowed}.",
         "mismatch": "currency {value} does not match the account currency {expected}.",

@@ -13,6 +13,12 @@ from ..models.payments import MANUAL_METHODS, RECEIPT_METHODS
 class PaymentSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="reference_code", read_only=True)
     payer_reference = serializers.CharField(source="reference", read_only=True)
+    method = serializers.ChoiceField(
+        choices=PaymentMethod.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty until the money arrives (chosen when it is marked paid).",
+    )
     amount = MoneyField(read_only=True)
     amount_allocated = MoneyField(read_only=True, help_text="Allocated to invoices.")
     amount_reversed = MoneyField(read_only=True, help_text="Refunded or disputed.")
