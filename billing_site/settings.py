@@ -204,3 +204,14 @@ INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F405 - Swagger UI/Redoc s
 # also applies wallet holds and account credit and opens the waiting payment.
 BILLFOLD_ISSUE_INVOICE = "payments.services.issue_invoice"
 BILLFOLD_CANCEL_INVOICE = "payments.services.cancel_invoice"
+
+# Payment gateways per method (issue 7). The sandbox ships with Billfold; a real
+# provider is another class implementing payments.gateways.base.Gateway.
+BILLFOLD_GATEWAYS = {
+    "sandbox": {
+        "class": "payments.gateways.sandbox.SandboxGateway",
+        "secret": os.environ.get("SANDBOX_WEBHOOK_SECRET") or "sandbox-webhook-secret",
+        "methods": ["card", "direct_debit"],
+    },
+}
+PAYMENT_LINK_DAYS = int(os.environ.get("PAYMENT_LINK_DAYS") or 14)

@@ -1,3 +1,4 @@
+from .gateways import EventStatus, GatewayEvent, LinkState, PaymentLink, SandboxEvent
 from .payments import (
     ALLOWED_STATUSES,
     Direction,
@@ -10,6 +11,11 @@ from .records import PaymentAllocation, PaymentBatch, PaymentTransition
 
 __all__ = [
     "ALLOWED_STATUSES",
+    "EventStatus",
+    "GatewayEvent",
+    "LinkState",
+    "PaymentLink",
+    "SandboxEvent",
     "Direction",
     "Payment",
     "PaymentAllocation",

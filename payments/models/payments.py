@@ -146,6 +146,10 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
     )
     note = models.CharField(max_length=255, blank=True)
     decline_reason = models.CharField(max_length=255, blank=True)
+    gateway = models.CharField(max_length=40, blank=True)
+    gateway_reference = models.CharField(
+        max_length=100, null=True, blank=True, help_text="The gateway's id for this payment."
+    )
 
     receipt_number = models.CharField(max_length=40, null=True, blank=True, unique=True)
     receipt_created_at = models.DateTimeField(null=True, blank=True)
@@ -203,6 +207,11 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
                 condition=~Q(status="processing") | Q(method__in=["card", "direct_debit"]),
                 name="payment_processing_methods",
             ),
+            models.UniqueConstraint(
+                fields=["gateway", "gateway_reference"],
+                condition=Q(gateway_reference__isnull=False),
+                name="payment_gateway_reference_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(wallet__isnull=True) | Q(type="top_up"),
                 name="payment_wallet_top_up_only",
@@ -217,6 +226,7 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
             ),
         ]
         indexes = [
+            models.Index(fields=["gateway", "gateway_reference"], name="payment_gateway_ref"),
             models.Index(fields=["status", "due_date"], name="payment_status_due"),
             models.Index(fields=["account", "status"], name="payment_account_status"),
         ]

@@ -1,6 +1,15 @@
 """Every write of the payments app (SPEC section 5). One transaction per operation."""
 
 from .dispatch import transition
+from .gateway_flows import (
+    create_payment_link,
+    force_direct_debit,
+    link_token,
+    pay_link,
+    resolve_link,
+    start_card_payment,
+    start_direct_debit,
+)
 from .groups import record_group_payment
 from .lifecycle import (
     approve_by_erp,
@@ -33,19 +42,26 @@ __all__ = [
     "cancel_payment",
     "check_permission",
     "complete_gateway_payment",
+    "create_payment_link",
     "create_receipt",
     "expire_due_payments",
+    "force_direct_debit",
     "issue_invoice",
+    "link_token",
     "mark_invoice_paid",
     "mark_payment_paid",
     "pay_from_balance",
+    "pay_link",
     "record_dispute",
     "record_group_payment",
     "record_payment",
     "refund_invoice",
     "refund_payment",
     "refusal",
+    "resolve_link",
     "request_wallet_top_up",
     "send_receipt",
+    "start_card_payment",
+    "start_direct_debit",
     "transition",
 ]

@@ -21,6 +21,7 @@ from wallets import services as wallets
 
 from ..models import Payment, PaymentAllocation, PaymentStatus
 from .common import create_payment, lock_payment, open_payment_for
+from .gateway_flows import send_gateway_refund
 from .settlement import open_waiting_payment, sync_open_payment
 
 S = PaymentStatus
@@ -118,21 +119,26 @@ def _reverse(
                 f"that has been used since; only {format_money(free_credit(account))} is free.",
                 field="amount",
             )
+        # A refund of a gateway payment goes back through the gateway: it is decided
+        # (and posted) now, and stays processing until the gateway confirms it.
+        via_gateway = kind == "refund" and bool(original.gateway)
         reversal = create_payment(
             account=account,
             type=original.type,
             amount=money,
             actor=actor,
-            status=S.COMPLETED,
+            status=S.PROCESSING if via_gateway else S.COMPLETED,
             method=original.method,
             direction="outgoing",
             invoice=original.invoice,
             reason=reason or kind,
             at=at,
-            completed_at=at or timezone.now(),
+            completed_at=None if via_gateway else (at or timezone.now()),
             note=(reason or "")[:255],
             **({"refund_of": original} if kind == "refund" else {"dispute_of": original}),
         )
+        if via_gateway:
+            send_gateway_refund(reversal, original)
         original.amount_reversed += money
         original.amount_allocated -= sum((p for _a, p in parts), Money(0, account.currency))
         original.save(update_fields=["amount_reversed", "amount_allocated", "currency"])

@@ -1,0 +1,97 @@
+"""The gateway interface: what Billfold asks of a payment service provider.
+
+A gateway starts card payments and direct debits, sends refunds, and tells Billfold
+the outcome later through signed webhook events. ``verify`` and ``parse`` turn a raw
+webhook into an ``Event`` or refuse it (``WebhookRejected`` with the HTTP status).
+"""
+
+import hashlib
+import hmac
+import json
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+SIGNATURE_HEADER = "Billfold-Signature"  # "t=<unix seconds>,v1=<hex hmac-sha256>"
+TOLERANCE_SECONDS = 300
+
+
+class WebhookRejected(Exception):
+    def __init__(self, status: int, code: str, detail: str):
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    payment_reference: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Started:
+    """A payment or refund the gateway accepted; its outcome comes by webhook."""
+
+    reference: str
+
+
+class Gateway(ABC):
+    name: str = ""
+
+    def __init__(self, *, name: str, secret: str):
+        self.name, self.secret = name, secret
+
+    # --- outgoing calls ----------------------------------------------------------------
+    @abstractmethod
+    def start_card_payment(self, payment, *, card_number: str) -> Started: ...
+
+    @abstractmethod
+    def start_direct_debit(self, payment, *, iban: str) -> Started: ...
+
+    @abstractmethod
+    def refund(self, refund_payment, *, original) -> Started: ...
+
+    # --- incoming webhooks -------------------------------------------------------------
+    def sign(self, body: bytes, timestamp: int | None = None) -> str:
+        ts = int(time.time()) if timestamp is None else timestamp
+        mac = hmac.new(self.secret.encode(), f"{ts}.".encode() + body, hashlib.sha256)
+        return f"t={ts},v1={mac.hexdigest()}"
+
+    def verify(self, body: bytes, signature: str | None, now: float | None = None) -> None:
+        """HMAC-SHA256 over ``"<timestamp>." + body`` with a tolerance on the timestamp."""
+        if not signature:
+            raise WebhookRejected(401, "signature_missing", f"{SIGNATURE_HEADER} header missing.")
+        try:
+            parts = dict(item.split("=", 1) for item in signature.split(","))
+            ts, given = int(parts["t"]), parts["v1"]
+        except (ValueError, KeyError):
+            raise WebhookRejected(
+                401, "signature_malformed", "Signature header malformed."
+            ) from None
+        if abs((now or time.time()) - ts) > TOLERANCE_SECONDS:
+            raise WebhookRejected(
+                401,
+                "signature_expired",
+                f"Signature timestamp is more than {TOLERANCE_SECONDS}s off.",
+            )
+        expected = hmac.new(self.secret.encode(), f"{ts}.".encode() + body, hashlib.sha256)
+        if not hmac.compare_digest(expected.hexdigest(), given):
+            raise WebhookRejected(401, "signature_invalid", "Signature does not match the body.")
+
+    def parse(self, body: bytes) -> Event:
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise WebhookRejected(400, "malformed", "Body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise WebhookRejected(400, "malformed", "Body must be a JSON object.")
+        missing = [
+            k for k in ("id", "type", "payment_reference") if not isinstance(data.get(k), str)
+        ]
+        if missing:
+            raise WebhookRejected(400, "malformed", f"Missing or non-string: {', '.join(missing)}.")
+        if not data["id"] or len(data["id"]) > 100 or len(data["payment_reference"]) > 100:
+            raise WebhookRejected(400, "malformed", "id/payment_reference empty or too long.")
+        return Event(data["id"], data["type"], data["payment_reference"], data)

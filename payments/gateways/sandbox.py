@@ -1,0 +1,75 @@
+"""The sandbox gateway shipped with Billfold: it behaves like a real one.
+
+Outcomes arrive later as signed webhook events, queued as ``SandboxEvent`` rows that
+``manage.py deliver_sandbox_events`` delivers when due (through the same code path as
+an HTTP webhook). Test card numbers decide the outcome:
+
+- ``4242 4242 4242 4242``: succeeds a minute later;
+- ``4000 0000 0000 0002``: declined ("card declined: insufficient funds");
+- ``4000 0000 0000 0259``: succeeds, then a chargeback arrives a day later.
+
+Direct debits stay ``processing`` until a confirmation three days later; an IBAN
+ending in ``0002`` is returned a day after that confirmation (a SEPA return).
+"""
+
+import json
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .base import Gateway, Started
+
+CARD_SUCCESS = "4242424242424242"
+CARD_DECLINE = "4000000000000002"
+CARD_CHARGEBACK = "4000000000000259"
+
+
+class SandboxGateway(Gateway):
+    def _queue(self, kind: str, reference: str, delay: timedelta, **data) -> None:
+        from ..models import SandboxEvent
+
+        body = {
+            "id": f"evt_{secrets.token_hex(12)}",
+            "type": kind,
+            "payment_reference": reference,
+            "created": timezone.now().isoformat(),
+            **data,
+        }
+        SandboxEvent.objects.create(gateway=self.name, body=body, due_at=timezone.now() + delay)
+
+    def start_card_payment(self, payment, *, card_number: str) -> Started:
+        reference = f"sbx_ch_{secrets.token_hex(10)}"
+        digits = "".join(c for c in card_number if c.isdigit())
+        self._queue("payment.processing", reference, timedelta(0))
+        if digits == CARD_DECLINE:
+            self._queue(
+                "payment.failed",
+                reference,
+                timedelta(seconds=5),
+                reason="card declined: insufficient funds",
+            )
+        else:
+            self._queue("payment.succeeded", reference, timedelta(minutes=1))
+            if digits == CARD_CHARGEBACK:
+                self._queue("payment.disputed", reference, timedelta(days=1), reason="fraudulent")
+        return Started(reference)
+
+    def start_direct_debit(self, payment, *, iban: str) -> Started:
+        reference = f"sbx_dd_{secrets.token_hex(10)}"
+        self._queue("payment.processing", reference, timedelta(0))
+        self._queue("payment.succeeded", reference, timedelta(days=3))
+        if iban.replace(" ", "").endswith("0002"):
+            self._queue(
+                "payment.returned", reference, timedelta(days=4), reason="MD06 refund request"
+            )
+        return Started(reference)
+
+    def refund(self, refund_payment, *, original) -> Started:
+        reference = f"sbx_re_{secrets.token_hex(10)}"
+        self._queue("refund.succeeded", reference, timedelta(minutes=1))
+        return Started(reference)
+
+    def signed_delivery(self, body: dict) -> tuple[bytes, str]:
+        raw = json.dumps(body, sort_keys=True).encode()
+        return raw, self.sign(raw)

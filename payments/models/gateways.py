@@ -1,0 +1,101 @@
+"""Gateway events (each processed exactly once) and payment links."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class EventStatus(models.TextChoices):
+    PROCESSED = "processed", "Processed"
+    STALE = "stale", "Stale (already past that state)"
+    UNKNOWN_PAYMENT = "unknown_payment", "Unknown payment"
+    OUT_OF_ORDER = "out_of_order", "Out of order (retry expected)"
+    FAILED = "failed", "Refused by a business rule"
+
+
+class GatewayEvent(models.Model):
+    """A webhook event as received. ``(gateway, event_id)`` is unique and the row is
+    written in the same transaction as the event's effect, so an event takes effect
+    once however often (and however concurrently) it is delivered."""
+
+    gateway = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=60)
+    payment_reference = models.CharField(max_length=100, blank=True)
+    payment = models.ForeignKey(
+        "payments.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=EventStatus.choices)
+    detail = models.CharField(max_length=255, blank=True)
+    deliveries = models.PositiveIntegerField(default=1)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "event_id"], name="gateway_event_once")
+        ]
+
+    def __str__(self):
+        return f"{self.gateway}:{self.event_id} {self.type} ({self.status})"
+
+
+class SandboxEvent(models.Model):
+    """An event the sandbox gateway will deliver to the webhook endpoint when due
+    (``manage.py deliver_sandbox_events``), like a real gateway's asynchronous outcome."""
+
+    gateway = models.CharField(max_length=40)
+    body = models.JSONField()
+    due_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["delivered_at", "due_at"], name="sandbox_due")]
+
+    def __str__(self):
+        return f"{self.body.get('type')} for {self.body.get('payment_reference')} at {self.due_at}"
+
+
+class LinkState(models.TextChoices):
+    SENT = "sent", "Sent"
+    OPENED = "opened", "Opened"
+    PAID = "paid", "Paid"
+    EXPIRED = "expired", "Expired"
+
+
+class PaymentLink(models.Model):
+    """A unique, unguessable, signed, expiring URL that lets a member pay one invoice."""
+
+    invoice = models.ForeignKey(
+        "ledger.Invoice", on_delete=models.PROTECT, related_name="payment_links"
+    )
+    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    nonce = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment = models.ForeignKey(
+        "payments.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Payment link for {self.invoice}"
+
+    @property
+    def state(self) -> str:
+        if self.paid_at:
+            return LinkState.PAID
+        if timezone.now() >= self.expires_at:
+            return LinkState.EXPIRED
+        return LinkState.OPENED if self.opened_at else LinkState.SENT
