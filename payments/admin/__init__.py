@@ -1,4 +1,4 @@
-from . import invoices, wallets  # noqa: F401  (re-register with the payment use cases)
+from . import gateways, invoices, wallets  # noqa: F401  (and re-register with payment use cases)
 from .payments import PaymentAdmin, PaymentTransitionAdmin
 
 __all__ = ["PaymentAdmin", "PaymentTransitionAdmin"]

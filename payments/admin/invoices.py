@@ -12,7 +12,14 @@ from ledger.models import Invoice, InvoiceStatus
 from ledger.models.invoices import OPEN
 from wallets.models import Wallet
 
-from ..services import apply_wallet, mark_invoice_paid, pay_from_balance, refund_invoice
+from ..services import (
+    apply_wallet,
+    create_payment_link,
+    force_direct_debit,
+    mark_invoice_paid,
+    pay_from_balance,
+    refund_invoice,
+)
 from ..services.common import open_payment_for
 from .forms import AmountReasonForm, MarkPaidForm
 
@@ -20,6 +27,19 @@ from .forms import AmountReasonForm, MarkPaidForm
 def _amount(data):
     value = data.get("amount")
     return None if value in (None, "") else str(value)
+
+
+class DirectDebitForm(forms.Form):
+    iban = forms.CharField(max_length=42, label="IBAN of the member's mandate")
+
+
+class LinkForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=90, initial=14, label="Valid for (days)")
+
+
+def _create_link(invoice, actor, data):
+    link = create_payment_link(invoice=invoice.pk, actor=actor, days=data.get("days"))
+    return link
 
 
 class InvoiceWalletForm(forms.Form):
@@ -76,6 +96,22 @@ INVOICE_ACTIONS = {
         ),
         done="Wallet money applied to invoice {number}.",
         offered=lambda inv, user: inv.status in (*OPEN, InvoiceStatus.ONGOING),
+    ),
+    "force_direct_debit": ObjectAction(
+        label="Force direct debit",
+        permission="payments.mark_paid",
+        form=DirectDebitForm,
+        run=lambda inv, a, d: force_direct_debit(invoice=inv.pk, iban=d["iban"], actor=a),
+        done="Direct debit started for invoice {number}: processing until the bank confirms.",
+        offered=lambda inv, user: inv.status in OPEN,
+    ),
+    "payment_link": ObjectAction(
+        label="Create payment link",
+        permission="payments.mark_paid",
+        form=LinkForm,
+        run=_create_link,
+        done="Payment link created for invoice {number}: see Payment links.",
+        offered=lambda inv, user: inv.status in OPEN,
     ),
     "refund": ObjectAction(
         label="Refund",
