@@ -294,10 +294,11 @@ class Command(BaseCommand):
         payments.send_receipt(payment=statuses[0][1], actor=actor)
         payments.create_receipt(payment=statuses[1][1], actor=actor, method="cash")
         # 2: ERP-managed account, pending billing (left as is)
-        # 3: card payment at the gateway
-        waiting = statuses[3][1]
-        Payment.objects.filter(pk=waiting.pk).update(method="card")
-        payments.transition(payment=waiting, name="start_processing", actor=actor)
+        # 3: a card payment at the sandbox gateway (its outcome is queued: deliver it
+        # from the admin's "Sandbox events" page, or `manage.py deliver_sandbox_events`)
+        payments.start_card_payment(
+            payment=statuses[3][1], card_number="4242 4242 4242 4242", actor=actor
+        )
         # 4: past due -> expired by expire_due_payments at the end
         # 5: a cancelled invoice and its cancelled payment
         payments.cancel_invoice(
@@ -315,6 +316,12 @@ class Command(BaseCommand):
             payments.mark_payment_paid(
                 payment=waiting, method="cash", actor=actor, at=now - timedelta(days=1)
             )
+        # A payment link for the demo member's newest invoice.
+        invoice = ledger.create_invoice(
+            account=accounts[0][0], actor=actor, lines=[LineSpec("Event space", 1, "180.00")]
+        )
+        invoice = payments.issue_invoice(invoice=invoice, actor=actor, at=now - timedelta(hours=1))
+        payments.create_payment_link(invoice=invoice, actor=actor)
         # One more left waiting for the member's transfer.
         invoice = ledger.create_invoice(
             account=accounts[5][0], actor=actor, lines=[LineSpec("Day passes", 4, "22.50")]
