@@ -74,7 +74,7 @@ def restrict(request, queryset, account_path: str = "account"):
 
 
 def is_restricted(request) -> bool:
-    restrict(request, Account.objects.none())
+    restrict(request, Account.objects.none(), "pk")
     return request._billfold_visible is not None
 
 
