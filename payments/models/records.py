@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from ledger.models.base import SingleCurrencyModel
 from ledger.models.invoices import money_field
@@ -53,7 +54,7 @@ class PaymentAllocation(SingleCurrencyModel):
         related_name="reversing_allocations",
         help_text="The refund or dispute payment behind a negative allocation.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     actor_label = models.CharField(max_length=150)
 
     class Meta:

@@ -101,7 +101,7 @@ def record_group_payment(
                 at=at,
             )
             for invoice, part in parts:
-                allocate(payment, invoice, part, actor)
+                allocate(payment, invoice, part, actor, at)
                 sync_open_payment(invoice, actor, reason=f"group payment {batch.pk}")
         return batch
 

@@ -155,6 +155,7 @@ def _reverse(
                 amount=-part,
                 reversal_of=allocation,
                 reversed_by=reversal,
+                created_at=at or timezone.now(),
                 actor_label=actor.label[:150],
             )
             if kind == "refund":

@@ -31,7 +31,9 @@ from .transitions import apply, refusal, refuse
 S = PaymentStatus
 
 
-def allocate(payment: Payment, invoice: Invoice, amount: Money, actor: Actor) -> PaymentAllocation:
+def allocate(
+    payment: Payment, invoice: Invoice, amount: Money, actor: Actor, at=None
+) -> PaymentAllocation:
     """Apply ``amount`` of a locked payment to a locked invoice (no ledger entry)."""
     allocation = PaymentAllocation.objects.create(
         payment=payment,
@@ -39,6 +41,7 @@ def allocate(payment: Payment, invoice: Invoice, amount: Money, actor: Actor) ->
         account_id=invoice.account_id,
         currency=invoice.currency,
         amount=amount,
+        created_at=at or timezone.now(),
         actor_label=actor.label[:150],
     )
     payment.amount_allocated += amount
@@ -135,7 +138,7 @@ def issue_invoice(
                 reason="credit applied at issue",
                 at=at,
             )
-            allocate(payment, invoice, used, actor)
+            allocate(payment, invoice, used, actor, at)
             ledger.post(
                 account=account,
                 postings=[
@@ -238,7 +241,7 @@ def _complete(
         return payment
     posting_ref = payment.reference_code
     if invoice is not None:
-        allocate(payment, invoice, min(amount, invoice.amount_due), actor)
+        allocate(payment, invoice, min(amount, invoice.amount_due), actor, at)
         posting_ref = invoice.reference
     ledger.post(
         account=account,
@@ -495,7 +498,7 @@ def pay_from_balance(*, payment: Payment | int, actor: Actor, at=None) -> Paymen
         locked.method = PaymentMethod.ACCOUNT_BALANCE
         apply(locked, "pay_from_balance", actor=actor, at=at, extra_fields=["method"])
         if invoice is not None:
-            allocate(locked, invoice, min(locked.amount, invoice.amount_due), actor)
+            allocate(locked, invoice, min(locked.amount, invoice.amount_due), actor, at)
         label = f"invoice {invoice.number}" if invoice else f"payment {locked.number}"
         ledger.post(
             account=account,

@@ -22,4 +22,5 @@ class Command(BaseCommand):
                     self.stderr.write(f"account {account.pk} ({account.name}): {problem}")
         if bad:
             raise CommandError(f"{bad} of {checked} accounts do not match their ledger.")
-        self.stdout.write(self.style.SUCCESS(f"verify_ledger: {checked} accounts consistent."))
+        if options["verbosity"] >= 1:
+            self.stdout.write(self.style.SUCCESS(f"verify_ledger: {checked} accounts consistent."))
