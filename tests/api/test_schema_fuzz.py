@@ -6,7 +6,9 @@ import itertools
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings
@@ -49,7 +51,19 @@ def test_schema_is_valid_openapi():
 
 
 @pytest.fixture
-def world(db, settings):
+def wsgi_calls_keep_the_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, which close the
+    database connection — and with it the test's transaction. Django's test client
+    disconnects them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db, settings, wsgi_calls_keep_the_test_connection):
     """Real objects the fuzzer is steered to half of the time (ids in paths and bodies)."""
     settings.ALLOWED_HOSTS = ["*"]
     actor = ledger.system_actor("fuzz")
