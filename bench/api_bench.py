@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import REPO, percentile, setup_django  # noqa: E402
+from bench.common import REPO, loadavg, percentile, setup_django  # noqa: E402
 
 THREADS = int(os.environ.get("API_BENCH_THREADS") or 4)
 REQUESTS = int(os.environ.get("API_BENCH_REQUESTS") or 300)
@@ -225,7 +225,7 @@ def scenarios(port: int, w: dict) -> list[dict]:
         return True if status == 200 else f"issue {status} {issued}"
 
     def mark_paid(t, i):
-        queue = w["to_pay"][t]
+        queue = w["to_pay"][i % THREADS]  # i spreads evenly; a thread may run more
         if not queue:
             return "no invoice left"
         invoice = queue.pop()
@@ -279,7 +279,8 @@ def report(results: list[dict], w: dict) -> str:
         f"{THREADS} client threads on the same machine (`http.client`, a new connection "
         f"per request), at most {REQUESTS} operations or {SECONDS:.0f} s per scenario; "
         "writes carry an `Idempotency-Key`. Statement account loaded with "
-        f"{ENTRIES:,} entries in {w['load_seconds']:.1f} s (one SQL statement).",
+        f"{ENTRIES:,} entries in {w['load_seconds']:.1f} s (one SQL statement). "
+        f"Load average at the end: {loadavg()}.",
         "",
         "| operation | ok | failed | ops/s | p50 ms | p95 ms |",
         "|---|---:|---:|---:|---:|---:|",
