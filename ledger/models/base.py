@@ -1,6 +1,31 @@
+from decimal import Decimal
+
 from django.db import models
 from djmoney.models.fields import MoneyField
 from moneyed import Money
+
+# Half of the storage unit (4 decimal places). CHECK constraints that add or subtract
+# money columns allow this much slack: on PostgreSQL (exact numeric, multiples of
+# 0.0001) it changes nothing; on SQLite, which stores decimals as binary floats, it
+# keeps 0.10 + 0.20 <= 0.30 true.
+SUM_SLACK = Decimal("0.00005")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes that would rewrite history are refused in Python too (the database
+    refuses them as well, with triggers)."""
+
+    def update(self, **kwargs):
+        raise TypeError(
+            f"{self.model._meta.verbose_name_plural} are append-only: post a correcting "
+            "entry instead."
+        )
+
+    def delete(self):
+        raise TypeError(
+            f"{self.model._meta.verbose_name_plural} are append-only: post a correcting "
+            "entry instead."
+        )
 
 
 class SingleCurrencyModel(models.Model):

@@ -5,6 +5,7 @@ from django.db import models
 from djmoney.models.fields import MoneyField
 
 from ..money import DECIMAL_PLACES, MAX_DIGITS
+from .base import AppendOnlyQuerySet
 
 
 class EntryKind(models.TextChoices):
@@ -16,14 +17,6 @@ class EntryKind(models.TextChoices):
 
 # INVC amounts live in the debit column; every other kind in the credit column.
 DEBIT_KINDS = frozenset({EntryKind.INVOICE})
-
-
-class LedgerEntryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("Ledger entries are append-only: post a correcting entry instead.")
-
-    def delete(self):
-        raise TypeError("Ledger entries are append-only: post a correcting entry instead.")
 
 
 class LedgerEntry(models.Model):
@@ -73,7 +66,7 @@ class LedgerEntry(models.Model):
     )
     actor_label = models.CharField(max_length=150)
 
-    objects = LedgerEntryQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "ledger entries"

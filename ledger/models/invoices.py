@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 from djmoney.models.fields import MoneyField
 
 from ..money import DECIMAL_PLACES, MAX_DIGITS
-from .base import SingleCurrencyModel
+from .base import SUM_SLACK, SingleCurrencyModel
 
 
 class InvoiceStatus(models.TextChoices):
@@ -107,7 +107,10 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    amount_paid__lte=F("total") - F("amount_credited") - F("amount_refunded")
+                    amount_paid__lte=F("total")
+                    - F("amount_credited")
+                    - F("amount_refunded")
+                    + Value(SUM_SLACK)
                 ),
                 name="invoice_settled_lte_total",
             ),

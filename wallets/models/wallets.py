@@ -10,9 +10,9 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 
-from ledger.models.base import SingleCurrencyModel
+from ledger.models.base import SUM_SLACK, AppendOnlyQuerySet, SingleCurrencyModel
 from ledger.models.invoices import money_field
 
 
@@ -48,7 +48,7 @@ class Wallet(SingleCurrencyModel):
             models.CheckConstraint(condition=Q(consumed__gte=0), name="wallet_consumed_gte_0"),
             models.CheckConstraint(condition=Q(held__gte=0), name="wallet_held_gte_0"),
             models.CheckConstraint(
-                condition=Q(total__gte=F("consumed") + F("held")),
+                condition=Q(total__gte=F("consumed") + F("held") - Value(SUM_SLACK)),
                 name="wallet_available_gte_0",
             ),
         ]
@@ -122,6 +122,8 @@ class WalletTransaction(SingleCurrencyModel):
     )
     actor_label = models.CharField(max_length=150)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["wallet", "seq"]
         constraints = [
@@ -131,7 +133,9 @@ class WalletTransaction(SingleCurrencyModel):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="wallet_tx_amount_gt_0"),
             models.CheckConstraint(
-                condition=Q(total_after__gte=F("consumed_after") + F("held_after")),
+                condition=Q(
+                    total_after__gte=F("consumed_after") + F("held_after") - Value(SUM_SLACK)
+                ),
                 name="wallet_tx_available_gte_0",
             ),
         ]
