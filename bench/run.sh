@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make bench`: the ledger benchmarks on a throw-away, durable PostgreSQL.
+# `make bench`: every benchmark on a throw-away, durable PostgreSQL.
 # Starts the cluster (port BENCH_PG_PORT, default 55435), migrates, runs
-# `python -m bench.ledger_bench` (which writes bench/RESULTS.md and prints it), and
-# stops and deletes the cluster on exit, whatever happens.
+# `python -m bench.ledger_bench` (which writes bench/RESULTS.md and prints it), then the
+# wallet, API and member benchmarks, each appending its section to bench/RESULTS.md;
+# stops and deletes the cluster on exit, whatever happens. Exit 1 if any target failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +22,14 @@ export DATABASE_URL
 echo "bench: PostgreSQL at $DATABASE_URL (durable commits)"
 
 .venv/bin/python manage.py migrate --noinput -v0
-.venv/bin/python -m bench.ledger_bench "$@"
+status=0
+.venv/bin/python -m bench.ledger_bench "$@" || status=1
+for bench in wallet_bench api_bench member_bench; do
+  echo "== bench: $bench"
+  if ! .venv/bin/python "bench/$bench.py" > "bench/.$bench.md"; then status=1; fi
+  cat "bench/.$bench.md"
+  { echo; cat "bench/.$bench.md"; } >> bench/RESULTS.md
+  rm -f "bench/.$bench.md"
+done
+echo "bench: figures in bench/RESULTS.md (overall $([ $status = 0 ] && echo PASS || echo FAIL))"
+exit "$status"
