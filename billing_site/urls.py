@@ -19,3 +19,7 @@ urlpatterns = [
     path("", include("wallets.urls")),
     path("", include("payments.urls")),
 ]
+
+# JSON errors under /api/, Django's pages elsewhere.
+handler404 = "ledger.api.errors.handler404"
+handler500 = "ledger.api.errors.handler500"

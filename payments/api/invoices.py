@@ -3,6 +3,7 @@ captured, waiting payment opened), cancel, mark paid, refund, and line changes t
 ongoing invoices' wallet holds follow."""
 
 from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -35,11 +36,26 @@ class LineChange(serializers.Serializer):
     unit_price = MoneyField(required=False)
 
 
+class PaymentLinkInput(serializers.Serializer):
+    days = serializers.IntegerField(required=False, min_value=1, max_value=90)
+
+
+class PaymentLinkOutput(serializers.Serializer):
+    invoice = serializers.IntegerField()
+    url = serializers.URLField(help_text="Send it to the member; it is the credential.")
+    state = serializers.ChoiceField(choices=["sent", "opened", "paid", "expired"])
+    expires_at = serializers.DateTimeField()
+
+
 class InvoiceViewSet(InvoiceBaseViewSet):
     """Invoices: drafts with lines, ongoing invoices following consumption, issued
     invoices on the ledger. Money fields are in the account's currency."""
 
-    scopes = {"mark_paid": ApiScope.PAYMENTS, "refund": ApiScope.PAYMENTS}
+    scopes = {
+        "mark_paid": ApiScope.PAYMENTS,
+        "refund": ApiScope.PAYMENTS,
+        "payment_link": ApiScope.PAYMENTS,
+    }
 
     def target(self):
         invoice = self.get_object()
@@ -99,6 +115,25 @@ class InvoiceViewSet(InvoiceBaseViewSet):
         )
         body = {"invoice": self.locked(invoice), "refunds": refunds}
         return Response(InvoiceRefunds(body, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=PaymentLinkInput, responses={201: PaymentLinkOutput})
+    @action(detail=True, methods=["post"], url_path="payment-link")
+    def payment_link(self, request, pk=None):
+        """Create a payment link for the invoice: a signed, expiring URL that lets the
+        member pay it by card (scope ``payments``)."""
+        invoice, ctx = self.target()
+        data = self.input(PaymentLinkInput, **ctx)
+        link = services.create_payment_link(
+            invoice=invoice, actor=self.actor, days=data.get("days")
+        )
+        path = reverse("payment-link", args=[services.link_token(link)])
+        body = {
+            "invoice": invoice.pk,
+            "url": request.build_absolute_uri(path),
+            "state": link.state,
+            "expires_at": link.expires_at,
+        }
+        return Response(PaymentLinkOutput(body).data, status=201)
 
     @extend_schema(request=LineInput, responses={201: InvoiceSerializer})
     @action(detail=True, methods=["post"], url_path="lines")
