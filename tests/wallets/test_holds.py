@@ -9,7 +9,6 @@ transaction log replays to the wallet row (``assert_wallet_consistent``).
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
 
 from ledger.errors import InsufficientFunds
 from ledger.models import LedgerEntry
@@ -17,7 +16,6 @@ from payments import services as pay
 from wallets import services as wallets
 from wallets.models import CreditMemo, Hold, TxKind, WalletTransaction
 
-from ..conftest import on_postgres_url
 from .conftest import assert_wallet_consistent, balances, fresh, gbp, snapshot, waiting_payment
 
 D = Decimal
@@ -256,14 +254,8 @@ def test_staff_release_one_hold(account, make_wallet, ongoing, actor):
     assert_wallet_consistent(wallet)
 
 
-@pytest.mark.xfail(
-    condition=not on_postgres_url(),
-    strict=True,
-    raises=IntegrityError,
-    reason="BUG (SQLite only): the CHECKs wallet_available_gte_0 / wallet_tx_available_gte_0 "
-    "compute consumed + held in binary floats on SQLite (NUMERIC affinity): 0.10 + 0.20 > "
-    "0.30, so holding all that is available raises IntegrityError (a 500).",
-)
+# SQLite checks CHECK sums in binary floats (0.10 + 0.20 > 0.30): holding all that is
+# available after a drawdown once raised IntegrityError there (fixed in 982de1f).
 def test_holding_everything_available_after_a_drawdown(account, make_wallet, ongoing, actor):
     wallet = make_wallet(account, grant="0.30")
     wallets.usage_drawdown(wallet=wallet, amount="0.10", reference="u", actor=actor)

@@ -410,13 +410,11 @@ def test_wallet_transactions_refuse_raw_update_and_delete_on_postgres(account, m
     assert_wallet_consistent(wallet)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: WalletTransaction has no append-only QuerySet (LedgerEntry has one): "
-    "queryset .update()/.delete() are not refused by the model layer (SQLite deletes).",
-)
 def test_wallet_transaction_queryset_writes_are_refused(account, make_wallet, actor):
     wallet = make_wallet(account, grant="10.00")
     rows = WalletTransaction.objects.filter(wallet=wallet)
     with pytest.raises(TypeError, match="append-only"), transaction.atomic():
         rows.delete()
+    with pytest.raises(TypeError, match="append-only"), transaction.atomic():
+        rows.update(description="edited")
+    assert rows.get().description == "Grant by staff"
