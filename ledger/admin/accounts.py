@@ -19,9 +19,7 @@ from .payments_tab import payments_csv_view, payments_view
 LEDGER_FIELDS = ("balance_display", "last_seq", "last_posted_at", "created_at")
 
 
-def account_has_history(account: Account) -> bool:
-    """Entries or invoices tie an account to its currency for good."""
-    return account.last_seq > 0 or account.invoices.exists()
+account_has_history = services.has_history  # entries or invoices fix the currency
 
 
 class AccountForm(forms.ModelForm):
@@ -133,10 +131,13 @@ class AccountAdmin(admin.ModelAdmin):
             obj._state.adding = False
             obj._state.db = account._state.db
             return
-        concrete = {f.name for f in Account._meta.concrete_fields if f.editable}
-        fields = [name for name in form.changed_data if name in concrete]
+        fields = [name for name in form.changed_data if name in services.EDITABLE_FIELDS]
         if fields:
-            obj.save(update_fields=fields)
+            services.update_account(
+                account=obj.pk,
+                actor=services.user_actor(request.user),
+                **{name: data[name] for name in fields},
+            )
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"

@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.module_loading import import_string
 
 from .. import services
-from ..errors import BillingError, StateConflict
+from ..errors import BillingError
 from ..models import Invoice, InvoiceLine, InvoiceStatus, LedgerEntry
 from ..models.invoices import EDITABLE
 from ..money import format_money, minor_places, normalize, to_money
@@ -319,18 +319,10 @@ class InvoiceAdmin(admin.ModelAdmin):
             obj._state.db = invoice._state.db
             return
         header = [name for name in form.changed_data if name in form.Meta.fields]
-        if not header:
-            return
-        services.lock_account(obj.account_id)  # the services' lock order: account, invoice
-        status = Invoice.objects.select_for_update().values_list("status", flat=True)
-        current = status.get(pk=obj.pk)
-        if current not in EDITABLE:
-            raise StateConflict(
-                f"Invoice {obj} is {InvoiceStatus(current).label.lower()}: only draft or "
-                "ongoing invoices can be edited.",
-                field="status",
+        if header:
+            services.update_invoice(
+                invoice=obj.pk, actor=actor, **{name: data[name] for name in header}
             )
-        obj.save(update_fields=header)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not InvoiceLine:

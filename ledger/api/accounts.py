@@ -6,13 +6,11 @@ delete only while nothing was posted or invoiced. Groups: list, read, create.
 """
 
 from django.conf import settings
-from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers
 
 from .. import services
-from ..errors import StateConflict
 from ..models import Account, AccountGroup
 from ..models.api_keys import ApiScope
 from .base import ApiViewSet
@@ -112,20 +110,7 @@ class AccountFilter(filters.FilterSet):
         fields = ("currency", "external_ref", "group", "is_active", "erp_managed")
 
 
-EDITABLE = (
-    "name",
-    "email",
-    "currency",
-    "external_ref",
-    "group",
-    "erp_managed",
-    "payment_terms_days",
-    "is_active",
-)
-
-
-def has_history(account: Account) -> bool:
-    return account.last_seq > 0 or account.invoices.exists()
+EDITABLE = services.EDITABLE_FIELDS
 
 
 @extend_schema(tags=["accounts"])
@@ -168,32 +153,15 @@ class AccountViewSet(
         )
 
     def perform_update(self, serializer):
-        account = services.lock_account(serializer.instance.pk)
         data = serializer.validated_data
-        if "currency" in data and data["currency"] != account.currency and has_history(account):
-            raise StateConflict(
-                f"currency: account {account.name} already has entries or invoices in "
-                f"{account.currency}; its currency cannot change.",
-                field="currency",
-            )
-        changed = [name for name in EDITABLE if name in data]
-        for name in changed:
-            setattr(account, name, data[name])
-        if "currency" in changed:
-            changed.append("balance")  # the balance column's currency is this column
-        account.save(update_fields=changed)
-        serializer.instance = account
+        serializer.instance = services.update_account(
+            account=serializer.instance.pk,
+            actor=self.actor,
+            **{name: data[name] for name in EDITABLE if name in data},
+        )
 
     def perform_destroy(self, instance):
-        with transaction.atomic():
-            account = services.lock_account(instance.pk)
-            if has_history(account):
-                raise StateConflict(
-                    f"Account {account.name} has ledger entries or invoices: it cannot be "
-                    "deleted (set is_active to false instead).",
-                    field="id",
-                )
-            account.delete()
+        services.delete_account(account=instance.pk, actor=self.actor)
 
 
 @extend_schema(tags=["accounts"])

@@ -4,16 +4,13 @@ line changes that wallet holds follow) are added by ``payments.api``."""
 
 from decimal import Decimal
 
-from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
 from .. import services
-from ..errors import StateConflict
 from ..models import Account, Invoice, InvoiceLine, InvoiceStatus
-from ..models.invoices import EDITABLE
 from ..services import LineSpec
 from .accounts import VisiblePrimaryKey
 from .base import ApiViewSet
@@ -162,19 +159,11 @@ class InvoiceBaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVi
         """Edit a draft or ongoing invoice's description and due date."""
         invoice = self.get_object()
         data = self.input(InvoiceHeader)
-        with transaction.atomic():
-            services.lock_account(invoice.account_id)
-            locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-            if locked.status not in EDITABLE:
-                raise StateConflict(
-                    f"Invoice {locked} is {locked.get_status_display().lower()}: only draft "
-                    "or ongoing invoices can be edited.",
-                    field="status",
-                )
-            for name, value in data.items():
-                setattr(locked, name, value if value is not None or name == "due_date" else "")
-            if data:
-                locked.save(update_fields=list(data))
+        changes = {
+            name: (value if value is not None or name == "due_date" else "")
+            for name, value in data.items()
+        }
+        locked = services.update_invoice(invoice=invoice.pk, actor=self.actor, **changes)
         return self.output(self.locked(locked))
 
     @extend_schema(request=None, responses=InvoiceSerializer)

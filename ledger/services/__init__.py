@@ -1,7 +1,14 @@
 """Every write of the ledger app. One function per business operation, keyword-only
 arguments, one transaction each; the only code that posts ledger entries."""
 
-from .accounts import create_account, create_group
+from .accounts import (
+    EDITABLE_FIELDS,
+    create_account,
+    create_group,
+    delete_account,
+    has_history,
+    update_account,
+)
 from .actors import Actor, system_actor, user_actor
 from .invoices import (
     LineSpec,
@@ -14,11 +21,13 @@ from .invoices import (
     open_invoice,
     remove_line,
     settle_invoice,
+    update_invoice,
     update_line,
 )
 from .posting import Posting, lock_account, post
 
 __all__ = [
+    "EDITABLE_FIELDS",
     "Actor",
     "LineSpec",
     "Posting",
@@ -27,6 +36,8 @@ __all__ = [
     "create_account",
     "create_group",
     "create_invoice",
+    "delete_account",
+    "has_history",
     "issue_invoice",
     "lock_account",
     "lock_invoice",
@@ -36,6 +47,8 @@ __all__ = [
     "remove_line",
     "settle_invoice",
     "system_actor",
+    "update_account",
+    "update_invoice",
     "update_line",
     "user_actor",
 ]

@@ -133,6 +133,32 @@ def create_invoice(
         return invoice
 
 
+HEADER_FIELDS = ("description", "due_date", "series", "is_prepaid_order")
+
+
+def update_invoice(*, invoice: Invoice | int, actor: Actor, **changes) -> Invoice:
+    """Change a draft or ongoing invoice's header (description, due date, series,
+    prepaid-order flag) under the account and invoice locks."""
+    unknown = sorted(set(changes) - set(HEADER_FIELDS))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: not an editable invoice field.", field=unknown[0])
+    if "series" in changes:
+        series = str(changes["series"] or "").strip().upper()
+        if not series or not series.isalnum() or len(series) > 16:
+            raise InvalidInput("series: letters and digits only, at most 16.", field="series")
+        changes["series"] = series
+    if "description" in changes:
+        changes["description"] = (changes["description"] or "")[:255]
+    with transaction.atomic():
+        _account, locked = _lock_invoice(invoice)
+        _require_editable(locked, "editing")
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        if changes:
+            locked.save(update_fields=list(changes))
+        return locked
+
+
 def add_line(*, invoice: Invoice | int, line: LineSpec, actor: Actor) -> InvoiceLine:
     with transaction.atomic():
         _account, locked = _lock_invoice(invoice)
