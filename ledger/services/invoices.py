@@ -81,7 +81,7 @@ def _lock_invoice(invoice: Invoice | int) -> tuple[Account, Invoice]:
     invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
     account_id = Invoice.objects.values_list("account_id", flat=True).get(pk=invoice_id)
     account = lock_account(account_id)
-    return account, Invoice.objects.select_for_update().get(pk=invoice_id)
+    return account, Invoice.objects.select_for_update(no_key=True).get(pk=invoice_id)
 
 
 def _require_editable(invoice: Invoice, action: str) -> None:
@@ -184,7 +184,7 @@ def update_line(
     with transaction.atomic():
         _account, invoice = _lock_invoice(invoice_id)
         _require_editable(invoice, "changing a line")
-        locked = InvoiceLine.objects.select_for_update().get(pk=line_id)
+        locked = InvoiceLine.objects.select_for_update(no_key=True).get(pk=line_id)
         spec = LineSpec(
             description=locked.description if description is None else description,
             quantity=locked.quantity if quantity is None else quantity,
@@ -228,7 +228,7 @@ def next_number(series: str) -> tuple[int, str]:
     ``(7, "INV-000007")``. The counter row stays locked until the transaction ends, so
     a rollback gives the number back."""
     InvoiceCounter.objects.bulk_create([InvoiceCounter(series=series)], ignore_conflicts=True)
-    counter = InvoiceCounter.objects.select_for_update().get(series=series)
+    counter = InvoiceCounter.objects.select_for_update(no_key=True).get(series=series)
     counter.last_value += 1
     counter.save(update_fields=["last_value"])
     return counter.last_value, f"{series}-{counter.last_value:06d}"

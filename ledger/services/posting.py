@@ -40,9 +40,12 @@ class Posting:
 def lock_account(account_id: int) -> Account:
     """Lock and return the account row (call inside a transaction).
 
-    Lock order everywhere: account group, account, invoice, wallet, payment.
+    Lock order everywhere: account group, account, invoice, wallet, payment. Every lock is
+    ``FOR NO KEY UPDATE``: it excludes other writers but not the ``FOR KEY SHARE`` that
+    PostgreSQL's (deferred) foreign-key checks take on referenced rows at COMMIT — a
+    plain ``FOR UPDATE`` would deadlock a wallet drawdown against an account lock.
     """
-    return Account.objects.select_for_update().get(pk=account_id)
+    return Account.objects.select_for_update(no_key=True).get(pk=account_id)
 
 
 def _validate(currency: str, account_id: int, posting: Posting, index: int) -> Money:
@@ -91,7 +94,7 @@ def _advance_in_one_statement(account_id: int, count: int, delta: Decimal, when)
     sql = f"""
         WITH old AS (
             SELECT id, currency, balance, last_seq, last_posted_at
-            FROM {table} WHERE id = %s FOR UPDATE
+            FROM {table} WHERE id = %s FOR NO KEY UPDATE
         )
         UPDATE {table} AS a
         SET last_seq = old.last_seq + %s,

@@ -22,7 +22,7 @@ def lock_payment(payment: Payment | int) -> tuple[Account, Payment]:
     payment_id = payment.pk if isinstance(payment, Payment) else payment
     account_id = Payment.objects.values_list("account_id", flat=True).get(pk=payment_id)
     account = lock_account(account_id)
-    return account, Payment.objects.select_for_update().get(pk=payment_id)
+    return account, Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
 
 
 def log_transition(
@@ -99,7 +99,7 @@ def create_payment(
 def open_payment_for(invoice: Invoice) -> Payment | None:
     """The invoice's payment still waiting for money, locked (or None)."""
     return (
-        Payment.objects.select_for_update()
+        Payment.objects.select_for_update(no_key=True)
         .filter(
             invoice=invoice,
             direction="incoming",

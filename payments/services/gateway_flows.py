@@ -142,7 +142,7 @@ def open_link(link: PaymentLink) -> None:
 def pay_link(*, link: PaymentLink, card_number: str, actor: Actor) -> Payment:
     """Pay the link's invoice by card through the gateway (refused once paid/expired)."""
     with transaction.atomic():
-        locked = PaymentLink.objects.select_for_update().get(pk=link.pk)
+        locked = PaymentLink.objects.select_for_update(no_key=True).get(pk=link.pk)
         state = locked.state
         if state in (LinkState.PAID, LinkState.EXPIRED):
             raise StateConflict(f"This payment link is {state}.", field="link")

@@ -36,7 +36,7 @@ def record_group_payment(
     group_id = group.pk if isinstance(group, AccountGroup) else int(group)
     leftover_id = leftover_account.pk if isinstance(leftover_account, Account) else leftover_account
     with transaction.atomic():
-        group = AccountGroup.objects.select_for_update().get(pk=group_id)
+        group = AccountGroup.objects.select_for_update(no_key=True).get(pk=group_id)
         account_ids = list(group.accounts.order_by("pk").values_list("pk", flat=True))
         if leftover_id not in account_ids:
             raise InvalidInput(

@@ -130,7 +130,7 @@ def expire_due_payments(*, today: date | None = None, batch: int = 200) -> int:
     while True:
         with transaction.atomic():
             rows = list(
-                Payment.objects.select_for_update(skip_locked=True)
+                Payment.objects.select_for_update(skip_locked=True, no_key=True)
                 .filter(
                     status=S.WAITING_FOR_PAYMENT,
                     type=PaymentType.RENDERED_SERVICES,

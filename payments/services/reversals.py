@@ -77,7 +77,7 @@ def _reverse(
             )
         )
         invoices = {i: ledger.lock_invoice(i)[1] for i in invoice_ids}
-        original = Payment.objects.select_for_update().get(pk=unlocked.pk)
+        original = Payment.objects.select_for_update(no_key=True).get(pk=unlocked.pk)
         verb = "refund" if kind == "refund" else "dispute"
         if original.direction != "incoming" or original.status != S.COMPLETED:
             raise StateConflict(

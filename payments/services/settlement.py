@@ -427,7 +427,7 @@ def assign_payment(
         for invoice_id in invoice_ids:
             _acc, inv = ledger.lock_invoice(invoice_id)
             invoices[invoice_id] = inv
-        locked = Payment.objects.select_for_update().get(pk=_unlocked.pk)
+        locked = Payment.objects.select_for_update(no_key=True).get(pk=_unlocked.pk)
         if locked.status != S.COMPLETED or locked.direction != "incoming":
             raise refuse(locked, "assign", "only completed incoming payments can be assigned")
         requested = []
@@ -487,7 +487,7 @@ def pay_from_balance(*, payment: Payment | int, actor: Actor, at=None) -> Paymen
         invoice = None
         if locked.invoice_id:
             _acc, invoice = ledger.lock_invoice(locked.invoice_id)
-            locked = Payment.objects.select_for_update().get(pk=locked.pk)
+            locked = Payment.objects.select_for_update(no_key=True).get(pk=locked.pk)
         credit = free_credit(account)
         if credit < locked.amount:
             raise StateConflict(

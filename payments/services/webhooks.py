@@ -108,7 +108,7 @@ def receive(gateway_name: str, body: bytes, signature: str | None) -> tuple[int,
                     status=EventStatus.OUT_OF_ORDER,
                 )
         except IntegrityError:
-            record = GatewayEvent.objects.select_for_update().get(
+            record = GatewayEvent.objects.select_for_update(no_key=True).get(
                 gateway=gateway.name, event_id=event.id
             )
             record.deliveries += 1

@@ -138,21 +138,10 @@ def test_concurrent_drawdowns_never_overdraw(make_account):
     assert not LedgerEntry.objects.filter(account=account).exists()  # usage: wallet-only
 
 
-DEADLOCK_BUG = (
-    "BUG: deadlock between a usage drawdown and a hold change. ledger/services/posting.py "
-    "lock_account and wallets/services/core.py lock_wallet take FOR UPDATE; the drawdown's "
-    "INSERT of a WalletTransaction (FK account, checked at COMMIT: FKs are DEFERRABLE "
-    "INITIALLY DEFERRED) needs FOR KEY SHARE on the account row, which FOR UPDATE blocks, "
-    "while update_ongoing_line holds the account and waits for the wallet. Fix: lock with "
-    "select_for_update(no_key=True) (FOR NO KEY UPDATE does not block FK checks)."
-)
-
-
 def is_deadlock(exc: Exception) -> bool:
     return isinstance(exc, OperationalError) and "deadlock detected" in str(exc)
 
 
-@pytest.mark.xfail(strict=True, reason=DEADLOCK_BUG)
 def test_concurrent_holds_drawdowns_and_transfers(make_account):
     account = make_account(name="Metered member")
     wallet = wallets.create_wallet(account=account, name="Usage", actor=ACTOR)

@@ -27,7 +27,9 @@ def lock_wallet(wallet: Wallet | int) -> Wallet:
     joined account row and break the lock order account -> invoice -> wallet)."""
     wallet_id = wallet.pk if isinstance(wallet, Wallet) else int(wallet)
     return (
-        Wallet.objects.select_for_update(of=("self",)).select_related("account").get(pk=wallet_id)
+        Wallet.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("account")
+        .get(pk=wallet_id)
     )
 
 

@@ -45,7 +45,9 @@ def _prepay_lines(
     memos, postings = [], []
     left = amount
     lines = (
-        InvoiceLine.objects.select_for_update().filter(invoice=invoice).order_by("position", "id")
+        InvoiceLine.objects.select_for_update(no_key=True)
+        .filter(invoice=invoice)
+        .order_by("position", "id")
     )
     for line in lines:
         if left.amount <= 0:
@@ -181,7 +183,7 @@ def _follow(invoice: Invoice, actor: Actor, *, at=None) -> None:
     for hold_id in holds.order_by("wallet_id", "id").values_list("pk", flat=True):
         hold = Hold.objects.get(pk=hold_id)
         wallet = lock_wallet(hold.wallet_id)
-        hold = Hold.objects.select_for_update().get(pk=hold_id)
+        hold = Hold.objects.select_for_update(no_key=True).get(pk=hold_id)
         cap = remaining if hold.requested is None else min(remaining, hold.requested)
         target = max(zero, min(cap, hold.amount + wallet.available))
         delta = target - hold.amount
@@ -232,7 +234,7 @@ def capture_holds(*, invoice: Invoice, actor: Actor, at=None) -> list[CreditMemo
     holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE).order_by("wallet_id")
     for hold in holds:
         wallet = lock_wallet(hold.wallet_id)
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        hold = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
         take = min(hold.amount, invoice.amount_due)
         spare = hold.amount - take
         if spare.amount > 0:
@@ -263,7 +265,7 @@ def release_holds(*, invoice: Invoice, actor: Actor, reason: str = "", at=None) 
     holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE).order_by("wallet_id")
     for hold in holds:
         wallet = lock_wallet(hold.wallet_id)
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        hold = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
         if hold.amount.amount > 0:
             record(
                 wallet,
@@ -288,7 +290,7 @@ def release_hold(*, hold: Hold | int, actor: Actor) -> Hold:
     invoice_id = Hold.objects.values_list("invoice_id", flat=True).get(pk=hold_id)
     with transaction.atomic():
         _account, invoice = ledger.lock_invoice(invoice_id)
-        locked = Hold.objects.select_for_update().get(pk=hold_id)
+        locked = Hold.objects.select_for_update(no_key=True).get(pk=hold_id)
         if locked.status != HoldStatus.ACTIVE:
             raise StateConflict(f"Hold {locked.pk} is {locked.status}.", field="hold")
         wallet = lock_wallet(locked.wallet_id)

@@ -17,7 +17,7 @@ def deliver(*, everything: bool = False) -> list[tuple[str, int]]:
     delivered = []
     while True:
         with transaction.atomic():
-            due = SandboxEvent.objects.select_for_update(skip_locked=True).filter(
+            due = SandboxEvent.objects.select_for_update(skip_locked=True, no_key=True).filter(
                 delivered_at__isnull=True
             )
             if not everything:
