@@ -60,3 +60,15 @@ def on_postgres_url() -> bool:
     from django.conf import settings
 
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_content_type_cache():
+    """Transactional tests flush the database, and content types come back with new ids;
+    Django's in-process ContentType cache would hand out the old ones (the generic
+    ``source`` links of entries and wallet transactions would then break their FK)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    yield
+    ContentType.objects.clear_cache()
