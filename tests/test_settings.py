@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CLEARED = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "SECURE_SSL_REDIRECT")
+CLEARED = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "SECURE_SSL_REDIRECT",
+    # Set for the whole session by the browser tests; never in a deployment.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 # The production settings, not the test suite's (pytest-django exports its module).
 SETTINGS = "billing_site.settings"
 
