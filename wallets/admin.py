@@ -9,7 +9,7 @@ admin with its own ``run`` functions (``wallets`` never imports ``payments``).
 from django import forms
 from django.contrib import admin
 
-from ledger.admin.display import LedgerAdminMedia, money_cell
+from ledger.admin.display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
 from ledger.admin_actions import ObjectAction, ObjectActionsMixin
 from ledger.models import Invoice, InvoiceStatus
 
@@ -222,7 +222,7 @@ class WalletAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(WalletTransaction)
-class WalletTransactionAdmin(admin.ModelAdmin):
+class WalletTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "wallet",
         "seq",
@@ -247,18 +247,9 @@ class WalletTransactionAdmin(admin.ModelAdmin):
     def available_display(self, obj):
         return money_cell(obj.available_after)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CreditMemo)
-class CreditMemoAdmin(admin.ModelAdmin):
+class CreditMemoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Prepayment memos are final: read-only here, never cancelled."""
 
     list_display = ("number", "account", "invoice", "line", "wallet", "amount_display", "status")
@@ -273,12 +264,3 @@ class CreditMemoAdmin(admin.ModelAdmin):
     @admin.display(description="invoice line")
     def line(self, obj):
         return obj.invoice_line.description
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -16,3 +16,17 @@ def money_cell(value) -> str:
 
 class LedgerAdminMedia:
     css = {"all": ("ledger/admin.css",)}
+
+
+class ReadOnlyAdminMixin:
+    """A record that no one adds, changes or deletes through the admin (append-only
+    logs, documents written by the services): staff can only look."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -4,11 +4,11 @@ updated or deleted; a mistake is corrected by a new, opposite entry)."""
 from django.contrib import admin
 
 from ..models import LedgerEntry
-from .display import LedgerAdminMedia, money_cell
+from .display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "account",
         "seq",
@@ -48,15 +48,6 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     )
     fields = readonly_fields
     Media = LedgerAdminMedia
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="debit", ordering="debit")
     def debit_display(self, obj):

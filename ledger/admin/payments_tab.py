@@ -8,7 +8,6 @@ and the model admin's view permission (``ledger.view_account`` or change).
 """
 
 from datetime import date
-from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -20,6 +19,7 @@ from django.urls import reverse
 from ..csv_export import statement_csv_response
 from ..models import Account
 from ..selectors import statement_page
+from ..statement_links import paging_links, period_query
 
 # Bounds that keep every date safely convertible to an aware datetime (and one day past).
 MIN_DATE = date(1900, 1, 1)
@@ -124,16 +124,6 @@ def _account_or_404(model_admin, request, object_id) -> Account:
     return account
 
 
-def _query(date_from, date_to, **extra) -> str:
-    params = {}
-    if date_from:
-        params["from"] = date_from.isoformat()
-    if date_to:
-        params["to"] = date_to.isoformat()
-    params.update({k: v for k, v in extra.items() if v is not None})
-    return ("?" + urlencode(params)) if params else ""
-
-
 def balance_words(balance) -> str:
     if balance.amount > 0:
         return "in credit"
@@ -170,18 +160,8 @@ def payments_view(model_admin, request, object_id):
         "filtered": bool(date_from or date_to),
         "date_from": date_from,
         "date_to": date_to,
-        "older_url": (
-            base + _query(date_from, date_to, before=page.older_cursor)
-            if page.older_cursor is not None
-            else None
-        ),
-        "newer_url": (
-            base + _query(date_from, date_to, after=page.newer_cursor)
-            if page.newer_cursor is not None
-            else None
-        ),
-        "newest_url": base + _query(date_from, date_to) if (before or after) else None,
-        "csv_url": csv_url + _query(date_from, date_to),
+        **paging_links(base, page, date_from, date_to, paged=bool(before or after)),
+        "csv_url": csv_url + period_query(date_from, date_to),
         "active_tab": "payments",
     }
     request.current_app = model_admin.admin_site.name

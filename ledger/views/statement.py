@@ -9,7 +9,6 @@ longer than ``PDF_MAX_ROWS``, counted from the period's seq range without a scan
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -21,6 +20,7 @@ from moneyed import Money
 from ..admin.payments_tab import StatementFilterForm
 from ..csv_export import statement_csv_response
 from ..selectors import iter_statement, period_range, statement_page
+from ..statement_links import paging_links, period_query
 from .common import account_context, member_account
 from .pdf import pdf_response
 
@@ -96,16 +96,6 @@ def line_from_row(row: tuple, currency: str) -> Line:
     )
 
 
-def _query(date_from, date_to, **extra) -> str:
-    params = {}
-    if date_from:
-        params["from"] = date_from.isoformat()
-    if date_to:
-        params["to"] = date_to.isoformat()
-    params.update({k: v for k, v in extra.items() if v is not None})
-    return ("?" + urlencode(params)) if params else ""
-
-
 def _period_words(date_from, date_to) -> str:
     if not (date_from or date_to):
         return "Whole history"
@@ -130,7 +120,7 @@ def statement(request, account_id: int):
         account=account, date_from=date_from, date_to=date_to, before=before, after=after
     )
     base = reverse("member-statement", args=[account.pk])
-    period = _query(date_from, date_to)
+    period = period_query(date_from, date_to)
     context = {
         **account_context(account, "statement"),
         "page": page,
@@ -143,17 +133,7 @@ def statement(request, account_id: int):
         "date_to": date_to,
         "period_words": _period_words(date_from, date_to),
         "show_opening": page.is_oldest_page,
-        "older_url": (
-            base + _query(date_from, date_to, before=page.older_cursor)
-            if page.older_cursor is not None
-            else None
-        ),
-        "newer_url": (
-            base + _query(date_from, date_to, after=page.newer_cursor)
-            if page.newer_cursor is not None
-            else None
-        ),
-        "newest_url": base + period if (before or after) else None,
+        **paging_links(base, page, date_from, date_to, paged=bool(before or after)),
         "csv_url": reverse("member-statement-csv", args=[account.pk]) + period,
         "pdf_url": reverse("member-statement-pdf", args=[account.pk]) + period,
         "pdf_too_long": page.entry_count > PDF_MAX_ROWS,
@@ -190,7 +170,7 @@ def statement_pdf(request, account_id: int):
     date_from, date_to = form.period() if form.is_bound else (None, None)
     rng = period_range(account, date_from, date_to)
     count = max(0, rng.hi - rng.lo + 1)
-    period = _query(date_from, date_to)
+    period = period_query(date_from, date_to)
     if count > PDF_MAX_ROWS:
         return render(
             request,

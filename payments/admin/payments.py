@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ledger.admin.display import LedgerAdminMedia, money_cell
+from ledger.admin.display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
 from ledger.admin_actions import ObjectActionsMixin
 from ledger.errors import BillingError
 from ledger.models import Account
@@ -188,17 +188,8 @@ class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(PaymentTransition)
-class PaymentTransitionAdmin(admin.ModelAdmin):
+class PaymentTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "payment", "name", "source", "target", "actor_label", "reason")
     list_filter = ("name", "target")
     search_fields = ("payment__number", "actor_label")
     list_select_related = ("payment",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
