@@ -73,6 +73,11 @@ def e2e_settings(settings):
 
 
 @pytest.fixture
-def screenshots():
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory):
+    """Where the browser tests save their screenshots: ``docs/screenshots`` (the README's)
+    with ``BILLFOLD_SCREENSHOTS=1``, else a temporary folder, so that an ordinary test
+    run leaves the working tree as it was."""
+    if os.environ.get("BILLFOLD_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
