@@ -15,6 +15,12 @@ class EntryKind(models.TextChoices):
     CREDIT_MEMO = "CRMO", "Credit memo"
 
 
+def method_label(code: str) -> str:
+    """``bank_transfer`` -> ``Bank transfer`` (ledger cannot import the payments app's
+    labels, and every method code reads well this way)."""
+    return code.replace("_", " ").capitalize() if code else ""
+
+
 # INVC amounts live in the debit column; every other kind in the credit column.
 DEBIT_KINDS = frozenset({EntryKind.INVOICE})
 
@@ -106,6 +112,10 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Ledger entries are append-only: post a correcting entry instead.")
+
+    @property
+    def method_label(self) -> str:
+        return method_label(self.method)
 
     @property
     def amount(self):

@@ -19,6 +19,7 @@ from moneyed import Money
 
 from ..admin.payments_tab import StatementFilterForm
 from ..csv_export import statement_csv_response
+from ..models.entries import method_label
 from ..selectors import iter_statement, period_range, statement_page
 from ..statement_links import paging_links, period_query
 from .common import account_context, member_account
@@ -41,12 +42,6 @@ class Line:
     credit: Money | None
     balance: Money
     invoice_id: int | None = None
-
-
-def method_label(code: str) -> str:
-    """``bank_transfer`` -> ``Bank transfer`` (ledger cannot import the payments app's
-    labels, and every method code reads well this way)."""
-    return code.replace("_", " ").capitalize() if code else ""
 
 
 def _line(seq, posted_at, kind, reference, description, method, debit, credit, balance, inv):

@@ -164,7 +164,7 @@ def test_running_balance_and_header(admin_client, known_history):
     # newest first: date, reference, description, method, debit, credit, balance
     assert [r[1] for r in rows[:3]] == ["PAYM-B", "PAYM-A", "INVC-INV-000001"]
     assert [r[-1] for r in rows] == ["£15.00", "-£25.00", "-£75.00", "£0.00"]
-    assert rows[0][3:6] == ["card", "", "£40.00"]
+    assert rows[0][3:6] == ["Card", "", "£40.00"]
     assert rows[2][4:6] == ["£75.00", ""]
     assert rows[-1][1] == "Opening balance"
     assert '<th scope="col" class="num">Balance</th>' in text
