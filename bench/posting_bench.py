@@ -190,13 +190,18 @@ def run_config(impl: str, account_ids: list[int], duration: float) -> dict:
 
 def _phase_of(sql: str) -> str:
     word = sql.lstrip().split(None, 1)[0].upper()
-    return {"SELECT": "lock", "INSERT": "insert", "UPDATE": "update"}.get(word, word.lower())
+    # The service on PostgreSQL locks and advances the account in one statement:
+    # "WITH old AS (SELECT ... FOR NO KEY UPDATE) UPDATE ... RETURNING".
+    phases = {"SELECT": "lock", "INSERT": "insert", "UPDATE": "update", "WITH": "lock_update"}
+    return phases.get(word, "other")
 
 
 PHASE_LABELS = {
     "lock": "BEGIN + SELECT ... FOR UPDATE",
+    "lock_update": "BEGIN + lock and UPDATE account in one statement (WITH ... UPDATE)",
     "insert": "INSERT entry",
     "update": "UPDATE account",
+    "other": "other SQL",
     "commit": "COMMIT",
     "python": "Python outside the SQL calls (ORM query building, model/Money objects)",
 }
