@@ -111,6 +111,52 @@ def _advance_in_one_statement(account_id: int, count: int, delta: Decimal, when)
     return _Head(*row)
 
 
+ENTRY_COLUMNS = (
+    "account_id",
+    "seq",
+    "posted_at",
+    "kind",
+    "reference",
+    "description",
+    "currency",
+    "debit",
+    "credit",
+    "balance_after",
+    "method",
+    "invoice_id",
+    "source_type_id",
+    "source_id",
+    "actor_id",
+    "actor_label",
+)
+MONEY_COLUMNS = {"debit", "credit", "balance_after"}
+
+
+def _insert_in_one_statement(entries: list[LedgerEntry]) -> None:
+    """PostgreSQL: one plain multi-row INSERT ... RETURNING id (Decimal amounts, no ORM
+    compilation), then the ids onto the entry objects the caller gets back."""
+    table = LedgerEntry._meta.db_table
+    row = "(" + ", ".join(["%s"] * len(ENTRY_COLUMNS)) + ")"
+    params = []
+    for entry in entries:
+        values = entry.__dict__
+        for column in ENTRY_COLUMNS:
+            value = values[column]
+            params.append(getattr(value, "amount", value) if column in MONEY_COLUMNS else value)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(ENTRY_COLUMNS)}) VALUES "
+            + ", ".join([row] * len(entries))
+            + " RETURNING id",
+            params,
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+    for entry, pk in zip(entries, ids, strict=True):
+        entry.pk = pk
+        entry._state.adding = False
+        entry._state.db = connection.alias
+
+
 def _advance_with_orm(account_id: int, postings, when) -> tuple[_Head, list[Money]]:
     """Any database: lock the row, validate against it, then move it."""
     locked = lock_account(account_id)
@@ -207,7 +253,10 @@ def post(
                     actor_label=actor.label[:150],
                 )
             )
-        LedgerEntry.objects.bulk_create(entries)
+        if connection.vendor == "postgresql":
+            _insert_in_one_statement(entries)
+        else:
+            LedgerEntry.objects.bulk_create(entries)
         if isinstance(account, Account):
             account.balance, account.last_seq = balance, seq
             account.last_posted_at = head.posted_at
