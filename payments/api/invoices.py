@@ -2,14 +2,12 @@
 captured, waiting payment opened), cancel, mark paid, refund, and line changes that
 ongoing invoices' wallet holds follow."""
 
-from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ledger import services as ledger
 from ledger.api.fields import MoneyField
 from ledger.api.invoices import (
     DecimalString,
@@ -142,8 +140,7 @@ class InvoiceViewSet(InvoiceBaseViewSet):
         invoice, ctx = self.target()
         data = self.input(LineInput, **ctx)
         spec = LineSpec(data["description"], data["quantity"], data["unit_price"])
-        ledger.add_line(invoice=invoice, line=spec, actor=self.actor)
-        wallets.follow_invoice(invoice=invoice, actor=self.actor)
+        wallets.add_ongoing_line(invoice=invoice, line=spec, actor=self.actor)
         return self.output(self.locked(invoice), status=201)
 
     @extend_schema(request=LineChange, responses=InvoiceSerializer)
@@ -163,7 +160,5 @@ class InvoiceViewSet(InvoiceBaseViewSet):
         """Remove a line of a draft or ongoing invoice."""
         invoice = self.get_object()
         line = InvoiceLine.objects.get(invoice=invoice, pk=line_id)
-        with transaction.atomic():
-            ledger.remove_line(line=line, actor=self.actor)
-            wallets.follow_invoice(invoice=invoice, actor=self.actor)
+        wallets.remove_ongoing_line(line=line, actor=self.actor)
         return self.output(Invoice.objects.prefetch_related("lines").get(pk=invoice.pk))

@@ -11,15 +11,18 @@ from .core import (
     usage_drawdown,
 )
 from .invoices import (
+    add_ongoing_line,
     apply_to_invoice,
     capture_holds,
     follow_invoice,
     release_hold,
     release_holds,
+    remove_ongoing_line,
     update_ongoing_line,
 )
 
 __all__ = [
+    "add_ongoing_line",
     "apply_to_invoice",
     "cancel_credit_memo",
     "capture_holds",
@@ -29,6 +32,7 @@ __all__ = [
     "lock_wallet",
     "release_hold",
     "release_holds",
+    "remove_ongoing_line",
     "take_back",
     "top_up",
     "transfer_to_credit",

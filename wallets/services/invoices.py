@@ -227,6 +227,23 @@ def update_ongoing_line(*, line: InvoiceLine | int, actor: Actor, **changes) -> 
         return updated
 
 
+def add_ongoing_line(*, invoice: Invoice | int, line, actor: Actor) -> InvoiceLine:
+    """Consumption: add a line to a draft or ongoing invoice; its holds follow."""
+    with transaction.atomic():
+        added = ledger.add_line(invoice=invoice, line=line, actor=actor)
+        follow_invoice(invoice=added.invoice_id, actor=actor)
+        return added
+
+
+def remove_ongoing_line(*, line: InvoiceLine | int, actor: Actor) -> None:
+    """Remove a line of a draft or ongoing invoice; its holds follow (shrink)."""
+    line_id = line.pk if isinstance(line, InvoiceLine) else int(line)
+    invoice_id = InvoiceLine.objects.values_list("invoice_id", flat=True).get(pk=line_id)
+    with transaction.atomic():
+        ledger.remove_line(line=line_id, actor=actor)
+        follow_invoice(invoice=invoice_id, actor=actor)
+
+
 def capture_holds(*, invoice: Invoice, actor: Actor, at=None) -> list[CreditMemo]:
     """At issue: each active hold becomes a drawdown + credit memo for what it covers
     (at most what is due), and anything held beyond that is released."""
