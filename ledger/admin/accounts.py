@@ -25,17 +25,7 @@ account_has_history = services.has_history  # entries or invoices fix the curren
 class AccountForm(forms.ModelForm):
     class Meta:
         model = Account
-        fields = (
-            "name",
-            "email",
-            "currency",
-            "external_ref",
-            "group",
-            "erp_managed",
-            "payment_terms_days",
-            "is_active",
-            "members",
-        )
+        fields = (*services.EDITABLE_FIELDS, "members")
 
     def clean_currency(self):
         currency = self.cleaned_data.get("currency")

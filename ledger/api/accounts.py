@@ -68,22 +68,8 @@ class AccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = (
-            "id",
-            "name",
-            "email",
-            "currency",
-            "external_ref",
-            "group",
-            "erp_managed",
-            "payment_terms_days",
-            "is_active",
-            "balance",
-            "last_seq",
-            "last_posted_at",
-            "created_at",
-        )
         read_only_fields = ("id", "balance", "last_seq", "last_posted_at", "created_at")
+        fields = (read_only_fields[0], *services.EDITABLE_FIELDS, *read_only_fields[1:])
         extra_kwargs = {
             "external_ref": {"validators": [], "allow_null": True},
             "payment_terms_days": {"max_value": 3650},
