@@ -153,8 +153,8 @@ def drive(name: str, op, n: int) -> dict:
 
 def prepare():
     from bench.statement_bench import load_entries, vacuum_analyze
+    from billing_site.api.models import ApiKey
     from ledger import services as ledger
-    from ledger.models import ApiKey
     from ledger.services import LineSpec
     from payments import services as pay
     from wallets import services as wallets

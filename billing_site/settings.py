@@ -49,9 +49,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    # Domain apps, lowest first: payments -> wallets -> ledger (imports run that way).
     "ledger",
     "wallets",
     "payments",
+    # The composition layer: delivery faces that span the domain apps.
+    "billing_site.api",
+    "billing_site.portal",
+    "billing_site.documents",
 ]
 
 MIDDLEWARE = [
@@ -150,20 +155,20 @@ LOGGING = {
 }
 
 # REST API (issue 5): authentication, errors, pagination and schema live in the API code
-# (ledger/api/); this is its configuration. API keys (Bearer) first, so a request without
+# (billing_site/api/); this is its configuration. API keys (Bearer) first, so a request without
 # credentials gets 401 with a WWW-Authenticate header; member sessions may only read.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "ledger.api.schema.BillfoldAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "billing_site.api.schema.BillfoldAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "ledger.api.auth.ApiKeyAuthentication",
-        "ledger.api.auth.MemberSessionAuthentication",
+        "billing_site.api.auth.ApiKeyAuthentication",
+        "billing_site.api.auth.MemberSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["ledger.api.permissions.HasScope"],
-    "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.Cursor",
+    "DEFAULT_PERMISSION_CLASSES": ["billing_site.api.permissions.HasScope"],
+    "DEFAULT_PAGINATION_CLASS": "billing_site.api.pagination.Cursor",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "ledger.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "billing_site.api.errors.exception_handler",
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
@@ -189,21 +194,16 @@ SPECTACULAR_SETTINGS = {
         "PaymentMethodEnum": "payments.models.PaymentMethod",
         "PaymentStatusEnum": "payments.models.PaymentStatus",
         "InvoiceStatusEnum": "ledger.models.InvoiceStatus",
-        "ManualMethodEnum": "payments.api.serializers.MANUAL_METHOD_CHOICES",
-        "ReceiptMethodEnum": "payments.api.serializers.RECEIPT_METHOD_CHOICES",
+        "ManualMethodEnum": "billing_site.api.payment_serializers.MANUAL_METHOD_CHOICES",
+        "ReceiptMethodEnum": "billing_site.api.payment_serializers.RECEIPT_METHOD_CHOICES",
     },
-    "PREPROCESSING_HOOKS": ["ledger.api.schema.only_api_views"],
+    "PREPROCESSING_HOOKS": ["billing_site.api.schema.only_api_views"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "ledger.api.schema.add_error_responses",
+        "billing_site.api.schema.add_error_responses",
     ],
 }
 INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F405 - Swagger UI/Redoc static files
-
-# The admin's Issue / Cancel invoice actions run the highest app's use case: issuing
-# also applies wallet holds and account credit and opens the waiting payment.
-BILLFOLD_ISSUE_INVOICE = "payments.services.issue_invoice"
-BILLFOLD_CANCEL_INVOICE = "payments.services.cancel_invoice"
 
 # Payment gateways per method (issue 7). The sandbox ships with Billfold; a real
 # provider is another class implementing payments.gateways.base.Gateway.

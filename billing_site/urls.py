@@ -1,7 +1,8 @@
+"""The site's URLs: the staff admin, the REST API (with the gateway webhooks) and the
+member portal (with the payment-link page)."""
+
 from django.contrib import admin
 from django.urls import include, path
-
-from payments import gateway_views
 
 admin.site.site_header = "Billfold"
 admin.site.site_title = "Billfold back-office"
@@ -9,17 +10,10 @@ admin.site.index_title = "Billing"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Gateway webhooks and payment links (issue 7): plain views, before the API's routes.
-    path("api/v1/gateways/<str:name>/webhook/", gateway_views.webhook, name="gateway-webhook"),
-    path("pay/<str:token>/", gateway_views.pay, name="payment-link"),
-    path("api/v1/", include("billing_site.api_urls")),
-    # Member pages: each app serves its own (ledger: login, home, statement, invoices;
-    # wallets: wallets; payments: receipts and, later, payment links).
-    path("", include("ledger.urls")),
-    path("", include("wallets.urls")),
-    path("", include("payments.urls")),
+    path("api/v1/", include("billing_site.api.urls")),
+    path("", include("billing_site.portal.urls")),
 ]
 
 # JSON errors under /api/, Django's pages elsewhere.
-handler404 = "ledger.api.errors.handler404"
-handler500 = "ledger.api.errors.handler500"
+handler404 = "billing_site.api.errors.handler404"
+handler500 = "billing_site.api.errors.handler500"

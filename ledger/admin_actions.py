@@ -1,9 +1,10 @@
 """Object actions for the admin: a button per allowed action on the change page, a small
 form or a confirmation, the service call, and a clear message.
 
-Every action is checked twice: the button is shown only when ``offered(obj, user)``
-says so, and the POST checks the permission again (a forged POST without it gets 403)
-while the service re-checks the state under its locks (a refusal becomes a message).
+Every action runs in one ``transaction.atomic()`` and is checked twice: the button is
+shown only when ``offered(obj, user)`` says so, and the POST checks the permission again
+(a forged POST without it gets 403) while the service re-checks the state under its
+locks (a refusal becomes a message).
 """
 
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,6 +21,13 @@ from django.urls import path, reverse
 
 from .errors import BillingError
 from .services import user_actor
+
+
+def optional_amount(data: dict) -> str | None:
+    """An action form's optional amount as the services take it: None when left empty
+    (the service's default: what is due, what is left), else the decimal as a string."""
+    value = data.get("amount")
+    return None if value in (None, "") else str(value)
 
 
 @dataclass(frozen=True)
@@ -95,9 +104,13 @@ class ObjectActionsMixin:
             form = spec.form(request.POST, **kwargs) if spec.form else None
             if form is None or form.is_valid():
                 try:
-                    result = spec.run(
-                        obj, user_actor(request.user), form.cleaned_data if form else {}
-                    )
+                    # One transaction for the whole action: the services lock rows
+                    # (``select_for_update`` needs a transaction on PostgreSQL), and a
+                    # use case made of several services commits or rolls back as one.
+                    with transaction.atomic():
+                        result = spec.run(
+                            obj, user_actor(request.user), form.cleaned_data if form else {}
+                        )
                 except BillingError as exc:
                     self.message_user(request, exc.detail, messages.ERROR)
                     return HttpResponseRedirect(back)

@@ -6,6 +6,9 @@ BILLING_CLERK = "Billing clerk"
 AUDITOR = "Auditor"
 
 BILLING_APPS = ("ledger", "payments", "wallets")
+# API keys are credentials: only billing admins see or manage them (app label of
+# ``billing_site.api``; a label, not an import).
+ADMIN_ONLY_APPS = ("api",)
 CLERK_CODENAMES = {
     "add_payment",
     "mark_paid",
@@ -35,8 +38,10 @@ def ensure_roles(apps=None) -> None:
     billing = permission_model.objects.filter(content_type__app_label__in=BILLING_APPS)
     view = billing.filter(codename__startswith="view_")
 
+    admin_only = permission_model.objects.filter(content_type__app_label__in=ADMIN_ONLY_APPS)
+
     admin, _ = group_model.objects.get_or_create(name=BILLING_ADMIN)
-    admin.permissions.set(billing)
+    admin.permissions.set(list(billing) + list(admin_only))
     clerk, _ = group_model.objects.get_or_create(name=BILLING_CLERK)
     clerk.permissions.set(list(view) + list(billing.filter(codename__in=CLERK_CODENAMES)))
     auditor, _ = group_model.objects.get_or_create(name=AUDITOR)

@@ -72,3 +72,16 @@ def _fresh_content_type_cache():
     ContentType.objects.clear_cache()
     yield
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture
+def send_receipt(django_capture_on_commit_callbacks):
+    """The documents layer's *send receipt* (transition, then the email with the PDF
+    once the transaction commits), with the after-commit email run as a commit would."""
+    from billing_site.documents.receipts import send_receipt as send
+
+    def run(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return send(**kwargs)
+
+    return run

@@ -1,22 +1,17 @@
-"""Wallet admin: balances, recent movements with their running balances, and the
-staff actions (top-up, grant, apply to invoice, transfer to credit, close).
-
-Actions that also touch payments (a top-up is a payment; applying money shrinks the
-invoice's waiting payment) are supplied by the payments app, which registers this
-admin with its own ``run`` functions (``wallets`` never imports ``payments``).
+"""Wallet records in the admin: the append-only transaction log and the prepayment
+credit memos (both read-only), and the pieces the wallet page uses — the action forms
+and the active holds inline. The wallet admin itself is registered by ``payments``:
+its top-up is a payment and applying money shrinks the invoice's waiting payment.
 """
 
 from django import forms
 from django.contrib import admin
 
-from ledger.admin.display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
-from ledger.admin_actions import ObjectAction, ObjectActionsMixin
-from ledger.models import Invoice, InvoiceStatus
+from ledger.admin.display import ReadOnlyAdminMixin, money_cell
+from ledger.models import Invoice
+from ledger.models.invoices import WALLET_PAYABLE
 
-from . import services
-from .models import CreditMemo, Hold, HoldStatus, Wallet, WalletTransaction
-
-RECENT = 25
+from .models import CreditMemo, Hold, HoldStatus, WalletTransaction
 
 
 class AmountForm(forms.Form):
@@ -38,80 +33,8 @@ class ApplyForm(forms.Form):
         if obj is not None:
             self.fields["invoice"].queryset = Invoice.objects.filter(
                 account_id=obj.account_id,
-                status__in=[
-                    InvoiceStatus.ONGOING,
-                    InvoiceStatus.DUE,
-                    InvoiceStatus.PARTIALLY_PAID,
-                    InvoiceStatus.DISPUTED,
-                ],
+                status__in=WALLET_PAYABLE,
             ).order_by("due_date", "id")
-
-
-def _amount(data):
-    value = data.get("amount")
-    return None if value in (None, "") else str(value)
-
-
-def wallet_actions(*, top_up=None, apply=None) -> dict[str, ObjectAction]:
-    """The wallet actions; ``top_up``/``apply`` are the use cases of a higher app."""
-    active = lambda w, user: w.is_active  # noqa: E731
-    actions = {
-        "grant": ObjectAction(
-            label="Grant",
-            permission="wallets.grant_wallet",
-            form=AmountForm,
-            run=lambda w, a, d: services.top_up(
-                wallet=w.pk,
-                amount=str(d["amount"]),
-                actor=a,
-                grant=True,
-                reference=d.get("reference", ""),
-            ),
-            done="Granted: wallet '{name}' updated.",
-            offered=active,
-        ),
-        "transfer": ObjectAction(
-            label="Transfer to account credit",
-            permission="wallets.transfer_wallet",
-            form=AmountForm,
-            run=lambda w, a, d: services.transfer_to_credit(
-                wallet=w.pk, amount=str(d["amount"]), actor=a
-            ),
-            done="Moved to account credit from wallet '{name}'.",
-            offered=lambda w, user: w.is_active and w.available.amount > 0,
-        ),
-        "close": ObjectAction(
-            label="Close",
-            permission="wallets.close_wallet",
-            run=lambda w, a, d: services.close_wallet(wallet=w.pk, actor=a),
-            done="Wallet '{name}' closed.",
-            offered=lambda w, user: w.is_active,
-        ),
-        "apply": ObjectAction(
-            label="Apply to invoice",
-            permission="wallets.apply_wallet",
-            form=ApplyForm,
-            form_needs_object=True,
-            run=apply
-            or (
-                lambda w, a, d: services.apply_to_invoice(
-                    wallet=w.pk, invoice=d["invoice"].pk, amount=_amount(d), actor=a
-                )
-            ),
-            done="Wallet '{name}' applied.",
-            offered=lambda w, user: w.is_active and w.available.amount > 0,
-        ),
-    }
-    if top_up is not None:
-        actions["top_up"] = ObjectAction(
-            label="Top up",
-            permission="wallets.top_up_wallet",
-            form=AmountForm,
-            run=top_up,
-            done="Top-up requested for wallet '{name}': it is credited when the payment completes.",
-            offered=active,
-        )
-    return actions
 
 
 class HoldInline(admin.TabularInline):
@@ -133,92 +56,6 @@ class HoldInline(admin.TabularInline):
     @admin.display(description="held")
     def amount_display(self, obj):
         return money_cell(obj.amount)
-
-
-@admin.register(Wallet)
-class WalletAdmin(ObjectActionsMixin, admin.ModelAdmin):
-    object_actions = wallet_actions()
-    change_form_template = "admin/wallets/wallet/change_form.html"
-    list_display = (
-        "name",
-        "account",
-        "status",
-        "total_display",
-        "consumed_display",
-        "held_display",
-        "available_display",
-    )
-    list_filter = ("status", "currency")
-    search_fields = ("name", "account__name")
-    list_select_related = ("account",)
-    autocomplete_fields = ("account",)
-    inlines = (HoldInline,)
-    Media = LedgerAdminMedia
-
-    @admin.display(description="total")
-    def total_display(self, obj):
-        return money_cell(obj.total)
-
-    @admin.display(description="consumed")
-    def consumed_display(self, obj):
-        return money_cell(obj.consumed)
-
-    @admin.display(description="held")
-    def held_display(self, obj):
-        return money_cell(obj.held)
-
-    @admin.display(description="available")
-    def available_display(self, obj):
-        return money_cell(obj.available)
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ("account", "name")
-        return (
-            "account",
-            "name",
-            "status",
-            "total_display",
-            "consumed_display",
-            "held_display",
-            "available_display",
-            "created_at",
-            "closed_at",
-        )
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        return self.get_fields(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return
-        from ledger.services import user_actor
-
-        wallet = services.create_wallet(
-            account=form.cleaned_data["account"],
-            name=form.cleaned_data["name"],
-            actor=user_actor(request.user),
-        )
-        obj.pk = wallet.pk
-        obj._state.adding = False
-
-    def has_change_permission(self, request, obj=None):
-        """Balances move only through the actions; the page itself is read-only."""
-        return obj is None and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        recent = list(
-            WalletTransaction.objects.filter(wallet_id=object_id)
-            .select_related("invoice")
-            .order_by("-seq")[:RECENT]
-        )
-        extra = {"recent_transactions": recent, **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, extra)
 
 
 @admin.register(WalletTransaction)

@@ -1,10 +1,8 @@
-"""Staff admin of the ledger app: accounts (with their Payments tab), account groups,
-invoices (edited through the services, issued and cancelled by admin actions) and the
-read-only ledger entries."""
+"""Staff admin of the ledger app: accounts (with their Payments tab), account groups and
+the read-only ledger entries. The invoice admin's forms are here (``invoice_forms``);
+the invoice admin is registered by ``payments``, whose use cases its actions are."""
 
 from .accounts import AccountAdmin, AccountGroupAdmin
-from .api_keys import ApiKeyAdmin
 from .entries import LedgerEntryAdmin
-from .invoices import InvoiceAdmin
 
-__all__ = ["AccountAdmin", "AccountGroupAdmin", "ApiKeyAdmin", "InvoiceAdmin", "LedgerEntryAdmin"]
+__all__ = ["AccountAdmin", "AccountGroupAdmin", "LedgerEntryAdmin"]

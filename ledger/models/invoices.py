@@ -20,7 +20,11 @@ class InvoiceStatus(models.TextChoices):
 
 
 UNPOSTED = (InvoiceStatus.DRAFT, InvoiceStatus.ONGOING)
+# The payable statuses: issued, with money owed on it. The one list every rule uses
+# (mark as paid, pay from balance, assign, gateways, links, apply wallet money).
 OPEN = (InvoiceStatus.DUE, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.DISPUTED)
+# Wallet money can go to an open invoice (drawdown + credit memo) or an ongoing one (hold).
+WALLET_PAYABLE = (InvoiceStatus.ONGOING, *OPEN)
 EDITABLE = UNPOSTED
 # Statuses in which the invoice has a number and its INVC entry on the ledger.
 POSTED = (

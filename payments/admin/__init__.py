@@ -1,4 +1,9 @@
-from . import gateways, invoices, wallets  # noqa: F401  (and re-register with payment use cases)
+"""Staff admin of the payments app. Registered here: invoices (their page carries the
+payment actions), wallets (top-up is a payment), payment transitions, gateway events,
+payment links, sandbox events. ``PaymentAdmin`` is defined here and registered by the
+documents layer, which adds the receipt PDF and *send receipt*."""
+
+from . import gateways, invoices, wallets
 from .payments import PaymentAdmin, PaymentTransitionAdmin
 
-__all__ = ["PaymentAdmin", "PaymentTransitionAdmin"]
+__all__ = ["PaymentAdmin", "PaymentTransitionAdmin", "gateways", "invoices", "wallets"]

@@ -6,7 +6,7 @@ payment is completed and has money left for them. The POST checks the permission
 (403 on a forged POST) and the service re-checks the state under its locks.
 """
 
-from ledger.admin_actions import ObjectAction
+from ledger.admin_actions import ObjectAction, optional_amount
 
 from ..models import Payment, PaymentStatus
 from ..services import (
@@ -19,15 +19,9 @@ from ..services import (
     pay_from_balance,
     record_dispute,
     refund_payment,
-    send_receipt,
 )
 from ..services.transitions import METHOD_CHOSEN_IN_FORM, refusal, transition_permission
 from . import forms as f
-
-
-def _amount(data):
-    value = data.get("amount")
-    return None if value in (None, "") else str(value)
 
 
 def _judged_method(payment: Payment, name: str) -> str | None:
@@ -41,7 +35,7 @@ def _fsm_refusal(name):
     return lambda p: refusal(p, name, method=_judged_method(p, name))
 
 
-def _fsm(name, label, form, run, done):
+def fsm_action(name, label, form, run, done):
     """An action that is one transition of the payment's state machine."""
     return ObjectAction(
         label=label,
@@ -65,14 +59,14 @@ def _free(payment: Payment):
 
 
 PAYMENT_ACTIONS = {
-    "approve": _fsm(
+    "approve": fsm_action(
         "approve",
         "Approve by ERP",
         f.ReasonForm,
         lambda p, a, d: approve_by_erp(payment=p.pk, actor=a, reason=d.get("reason", "")),
         "Payment {number} approved: now waiting for payment.",
     ),
-    "create_receipt": _fsm(
+    "create_receipt": fsm_action(
         "create_receipt",
         "Create receipt",
         f.ReceiptForm,
@@ -81,14 +75,7 @@ PAYMENT_ACTIONS = {
         ),
         "Receipt {receipt_number} created for payment {number}.",
     ),
-    "send_receipt": _fsm(
-        "send_receipt",
-        "Send receipt",
-        None,
-        lambda p, a, d: send_receipt(payment=p.pk, actor=a),
-        "Receipt {receipt_number} sent to {receipt_sent_to}.",
-    ),
-    "mark_paid": _fsm(
+    "mark_paid": fsm_action(
         "mark_paid",
         "Mark as paid",
         f.MarkPaidForm,
@@ -96,20 +83,20 @@ PAYMENT_ACTIONS = {
             payment=p.pk,
             actor=a,
             method=d["method"],
-            amount=_amount(d),
+            amount=optional_amount(d),
             reference=d.get("reference", ""),
             note=d.get("note", ""),
         ),
         "Payment {number} marked as paid.",
     ),
-    "pay_from_balance": _fsm(
+    "pay_from_balance": fsm_action(
         "pay_from_balance",
         "Pay from balance",
         None,
         lambda p, a, d: pay_from_balance(payment=p.pk, actor=a),
         "Payment {number} paid from the account balance.",
     ),
-    "cancel": _fsm(
+    "cancel": fsm_action(
         "cancel",
         "Cancel",
         f.ReasonForm,
@@ -121,7 +108,7 @@ PAYMENT_ACTIONS = {
         permission="payments.refund_payment",
         form=f.AmountReasonForm,
         run=lambda p, a, d: refund_payment(
-            payment=p.pk, actor=a, amount=_amount(d), reason=d.get("reason", "")
+            payment=p.pk, actor=a, amount=optional_amount(d), reason=d.get("reason", "")
         ),
         done="Refund {number} recorded.",
         offered=lambda p, user: _settled(p) and p.reversible.amount > 0,
@@ -131,7 +118,7 @@ PAYMENT_ACTIONS = {
         permission="payments.record_dispute",
         form=f.AmountReasonForm,
         run=lambda p, a, d: record_dispute(
-            payment=p.pk, actor=a, amount=_amount(d), reason=d.get("reason", "")
+            payment=p.pk, actor=a, amount=optional_amount(d), reason=d.get("reason", "")
         ),
         done="Dispute {number} recorded; the invoice is owed again.",
         offered=lambda p, user: _settled(p) and p.reversible.amount > 0,
@@ -141,7 +128,7 @@ PAYMENT_ACTIONS = {
         permission="payments.assign_payment",
         form=f.AssignForm,
         run=lambda p, a, d: assign_payment(
-            payment=p.pk, actor=a, allocations=[(d["invoice"], _amount(d))]
+            payment=p.pk, actor=a, allocations=[(d["invoice"], optional_amount(d))]
         ),
         done="Payment {number} assigned.",
         offered=lambda p, user: _settled(p) and _free(p).amount > 0,

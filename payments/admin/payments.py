@@ -1,8 +1,13 @@
-"""Payment admin: read-only records, the allowed actions as buttons, the history."""
+"""Payment admin: read-only records, the allowed actions as buttons, the history.
+
+``PaymentAdmin`` is registered by the documents layer (``billing_site.documents.admin``),
+which adds what needs documents: the receipt PDF and *send receipt* (the email carries
+it). Everything else about a payment is here, beside the services it calls."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,8 +19,7 @@ from ledger.errors import BillingError
 from ledger.models import Account
 from ledger.services import user_actor
 
-from ..models import Payment, PaymentAllocation, PaymentTransition
-from ..receipts import render_receipt_pdf
+from ..models import PaymentAllocation, PaymentTransition
 from ..services import record_payment
 from .actions import PAYMENT_ACTIONS
 from .forms import RecordPaymentForm
@@ -50,7 +54,6 @@ class AllocationInline(ReadOnlyInline):
         return money_cell(obj.amount)
 
 
-@admin.register(Payment)
 class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
     object_actions = PAYMENT_ACTIONS
     action_template = "admin/payments/payment/action_form.html"
@@ -135,11 +138,6 @@ class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("record/", wrap(self.record_view), name="payments_payment_record"),
-            path(
-                "<int:object_id>/receipt.pdf",
-                wrap(self.receipt_view),
-                name="payments_payment_receipt",
-            ),
             *super().get_urls(),
         ]
 
@@ -152,14 +150,15 @@ class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                payment = record_payment(
-                    account=account.pk,
-                    amount=str(data["amount"]),
-                    method=data["method"],
-                    actor=user_actor(request.user),
-                    reference=data["reference"],
-                    note=data["note"],
-                )
+                with transaction.atomic():
+                    payment = record_payment(
+                        account=account.pk,
+                        amount=str(data["amount"]),
+                        method=data["method"],
+                        actor=user_actor(request.user),
+                        reference=data["reference"],
+                        note=data["note"],
+                    )
             except BillingError as exc:
                 form.add_error(None, exc.detail)
             else:
@@ -177,14 +176,6 @@ class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
             "media": self.media,
         }
         return TemplateResponse(request, "admin/payments/payment/action_form.html", context)
-
-    def receipt_view(self, request, object_id):
-        payment = get_object_or_404(Payment.objects.select_related("account"), pk=object_id)
-        if not self.has_view_permission(request, payment) or not payment.receipt_number:
-            raise Http404("No receipt for this payment.")
-        response = HttpResponse(render_receipt_pdf(payment), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{payment.receipt_number}.pdf"'
-        return response
 
 
 @admin.register(PaymentTransition)

@@ -28,6 +28,7 @@ from .settlement import (
     mark_invoice_paid,
     mark_payment_paid,
     pay_from_balance,
+    pay_invoice_from_balance,
     record_payment,
     request_wallet_top_up,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "mark_invoice_paid",
     "mark_payment_paid",
     "pay_from_balance",
+    "pay_invoice_from_balance",
     "pay_link",
     "record_dispute",
     "record_group_payment",

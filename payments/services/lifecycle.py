@@ -2,7 +2,6 @@
 
 from datetime import date
 
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
@@ -85,9 +84,10 @@ def create_receipt(
 
 
 def send_receipt(*, payment: Payment | int, actor: Actor, to: str | None = None) -> Payment:
-    """Email the receipt PDF to the member and move to ``receipt_sent``."""
-    from ..receipts import render_receipt_pdf
+    """Record that the receipt goes to the member: ``receipt_sent``, with the address.
 
+    The email itself (with the PDF) is the documents layer's, sent after this commits
+    (``billing_site.documents.receipts.send_receipt``): nothing slow under the lock."""
     with transaction.atomic():
         account, locked = lock_payment(payment)
         why = refusal(locked, "send_receipt")
@@ -103,18 +103,6 @@ def send_receipt(*, payment: Payment | int, actor: Actor, to: str | None = None)
             reason=f"sent to {recipient}",
             extra_fields=["receipt_sent_at", "receipt_sent_to"],
         )
-        message = EmailMessage(
-            subject=f"Receipt {locked.receipt_number} for {locked.amount}",
-            body=(
-                f"Dear {account.name},\n\nPlease find attached receipt {locked.receipt_number} "
-                f"for {locked.amount} ({locked.get_method_display()}).\n\nBillfold billing"
-            ),
-            to=[recipient],
-        )
-        message.attach(
-            f"{locked.receipt_number}.pdf", render_receipt_pdf(locked), "application/pdf"
-        )
-        message.send(fail_silently=False)
         return locked
 
 

@@ -527,6 +527,20 @@ def pay_from_balance(*, payment: Payment | int, actor: Actor, at=None) -> Paymen
         return locked
 
 
+def pay_invoice_from_balance(*, invoice: Invoice | int, actor: Actor, at=None) -> Payment:
+    """Pay an invoice from the account's credit: its waiting payment is settled from the
+    balance (``pay_from_balance``). The account lock, taken first, orders the rest."""
+    with transaction.atomic():
+        _account, locked = ledger.lock_invoice(invoice)
+        payment = open_payment_for(locked)
+        if payment is None:
+            raise StateConflict(
+                f"Invoice {locked} has no payment waiting: nothing to pay from the balance.",
+                field="invoice",
+            )
+        return pay_from_balance(payment=payment.pk, actor=actor, at=at)
+
+
 def request_wallet_top_up(
     *, wallet: Wallet | int, amount, actor: Actor, method: str = "", due_date=None
 ) -> Payment:

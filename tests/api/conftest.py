@@ -6,8 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from ledger.models import ApiKey
-from ledger.models.api_keys import ALL_SCOPES
+from billing_site.api.models import ALL_SCOPES, ApiKey
 
 
 class Api:

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from drf_spectacular.generators import SchemaGenerator
 
-from ledger.models.api_keys import ALL_SCOPES
+from billing_site.api.models import ALL_SCOPES
 
 from .conftest import Api, money
 from .factories import ids_of, side

@@ -3,10 +3,10 @@ responses; the same key with another body is refused; a refusal keeps nothing.""
 
 import pytest
 
+from billing_site.api.models import IdempotencyRecord
 from ledger.models import (
     Account,
     AccountGroup,
-    IdempotencyRecord,
     Invoice,
     InvoiceLine,
     LedgerEntry,

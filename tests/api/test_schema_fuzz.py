@@ -19,9 +19,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from billing_site.api.models import ALL_SCOPES, ApiKey
 from ledger import services as ledger
-from ledger.models import ApiKey
-from ledger.models.api_keys import ALL_SCOPES
 from ledger.services import LineSpec
 from payments import services as pay
 from wallets import services as wallets

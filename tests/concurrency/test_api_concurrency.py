@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from billing_site.api.models import ApiKey, IdempotencyRecord
 from ledger import services as ledger
-from ledger.models import ApiKey, IdempotencyRecord, LedgerEntry
+from ledger.models import LedgerEntry
 from ledger.services import LineSpec
 from payments import services as pay
 from payments.models import Payment

@@ -410,17 +410,9 @@ def test_money_template_filters():
     assert "1,200" in out and "." not in out.split("|")[1]
 
 
-@pytest.mark.parametrize("use_payments", [False, True])
-def test_issue_action_can_run_the_payments_use_case(
-    admin_client, settings, account, actor, make_invoice, use_payments
-):
-    """With ``BILLFOLD_ISSUE_INVOICE`` pointing at the payments app's use case, issuing
-    from the admin applies the account's credit (SPEC section 3 worked example)."""
-    if use_payments:
-        pytest.importorskip("payments.services")
-        settings.BILLFOLD_ISSUE_INVOICE = "payments.services.issue_invoice"
-    else:
-        settings.BILLFOLD_ISSUE_INVOICE = None  # the ledger's own use case
+def test_issue_action_runs_the_payments_use_case(admin_client, account, actor, make_invoice):
+    """Issuing from the admin applies the account's credit (SPEC section 3 worked
+    example): the invoice admin is the payments app's, which calls its use case."""
     services.post(
         account=account,
         postings=[Posting(kind="PAYM", amount=Money("50.00", "GBP"), reference="PAYM-TOPUP")],
@@ -435,9 +427,5 @@ def test_issue_action_can_run_the_payments_use_case(
         LedgerEntry.objects.filter(account=account).order_by("seq").values_list("kind", flat=True)
     )
     invoice.refresh_from_db()
-    if use_payments:
-        assert kinds == ["PAYM", "INVC", "PAYM", "CRED"]
-        assert invoice.status == "partially_paid" and invoice.amount_due == Money("25.00", "GBP")
-    else:
-        assert kinds == ["PAYM", "INVC"]
-        assert invoice.status == "due"
+    assert kinds == ["PAYM", "INVC", "PAYM", "CRED"]
+    assert invoice.status == "partially_paid" and invoice.amount_due == Money("25.00", "GBP")

@@ -112,14 +112,14 @@ CELLS = [(t, m, s) for t in TYPES for m in METHODS for s in STATUSES]
     CELLS,
     ids=[f"{t}-{m}-{s}-{'ok' if allowed(t, m, s) else 'refused'}" for t, m, s in CELLS],
 )
-def test_matrix(new_payment, credit, actor, mailoutbox, type_, method, target):
+def test_matrix(new_payment, credit, actor, mailoutbox, send_receipt, type_, method, target):
     if allowed(type_, method, target):
-        reach(new_payment, credit, actor, mailoutbox, type_, method, target)
+        reach(new_payment, credit, actor, mailoutbox, send_receipt, type_, method, target)
     else:
         refuse(new_payment, credit, actor, type_, method, target)
 
 
-def reach(new_payment, credit, actor, mailoutbox, type_, method, target):
+def reach(new_payment, credit, actor, mailoutbox, send_receipt, type_, method, target):
     account, payment = new_payment(type_, method, erp=target == "pending_billing")
     seq = last_seq(account)
     start = payment.status
@@ -145,7 +145,7 @@ def reach(new_payment, credit, actor, mailoutbox, type_, method, target):
         assert fresh(payment).receipt_number
     elif target == "receipt_sent":
         pay.create_receipt(payment=payment, method=method, actor=actor)
-        pay.send_receipt(payment=payment, actor=actor)
+        send_receipt(payment=payment, actor=actor)
         assert len(mailoutbox) == 1
         start = "receipt_creating"
     elif target == "processing":

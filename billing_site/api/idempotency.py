@@ -1,0 +1,148 @@
+"""Idempotent API writes, implemented once for every POST/PUT/PATCH.
+
+A write runs in one transaction. With an ``Idempotency-Key`` header, that transaction
+first inserts the key's ``IdempotencyRecord`` (unique on client + key), then runs the
+view, then stores the response on the record — so the record exists exactly when the
+effect does:
+
+- a retry with the same key and the same request replays the stored response (same
+  status, same body, header ``Idempotent-Replayed: true``) and posts nothing;
+- the same key with another request (method, path or body) is refused with 422
+  ``idempotency_key_reused``;
+- two concurrent requests with one key: the second INSERT waits on the unique index
+  until the first commits, then replays its response (if the first failed and rolled
+  back, the second runs);
+- a refused request (any non-2xx answer) rolls back, key included: nothing is kept,
+  and it may be retried with the same key once its cause is fixed.
+"""
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
+
+from billing_site.api.auth import api_key_of
+from billing_site.api.models import IdempotencyRecord
+from ledger.errors import InvalidInput
+
+HEADER = "Idempotency-Key"
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+IN_PROGRESS = 102  # only ever seen inside the transaction that inserted the record
+
+
+class KeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+
+
+class _Refused(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def client_of(request) -> str:
+    key = api_key_of(request)
+    return f"key:{key.pk}" if key is not None else f"user:{request.user.pk}"
+
+
+def fingerprint(request) -> str:
+    """SHA-256 of method, path with query, and the body (canonical when it is JSON)."""
+    raw = request._request.body
+    try:
+        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        body = raw
+    digest = hashlib.sha256()
+    digest.update(f"{request.method}\n{request.get_full_path()}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def clean_key(value: str) -> str:
+    if not (1 <= len(value) <= 255) or not value.isprintable() or not value.isascii():
+        raise exceptions.ValidationError(
+            {HEADER: "must be 1 to 255 printable ASCII characters (e.g. a UUID)."}
+        )
+    return value
+
+
+def stored_response(record: IdempotencyRecord, *, replayed: bool) -> HttpResponse:
+    response = HttpResponse(
+        record.response_body, status=record.status_code, content_type="application/json"
+    )
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def replay(record: IdempotencyRecord, request_hash: str, key: str) -> HttpResponse:
+    if record.request_hash != request_hash:
+        raise KeyReused(
+            f"{HEADER} '{key}' was already used for another request ({record.method} "
+            f"{record.path}, different body); send a new key for a new request.",
+            field=HEADER,
+        )
+    return stored_response(record, replayed=True)
+
+
+def run_write(request, handler, *args, **kwargs):
+    """Run a write view ``handler`` in one transaction, idempotently when keyed."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        with transaction.atomic():
+            return handler(request, *args, **kwargs)
+    key = clean_key(key)
+    request_hash = fingerprint(request)
+    client = client_of(request)
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        client=client,
+                        key=key,
+                        request_hash=request_hash,
+                        method=request.method,
+                        path=request.get_full_path()[:500],
+                        status_code=IN_PROGRESS,
+                        response_body="",
+                    )
+            except IntegrityError:
+                existing = IdempotencyRecord.objects.get(client=client, key=key)
+                return replay(existing, request_hash, key)
+            response = handler(request, *args, **kwargs)
+            if not 200 <= response.status_code < 300:
+                raise _Refused(response)
+            record.status_code = response.status_code
+            record.response_body = JSONRenderer().render(response.data).decode()
+            record.save(update_fields=["status_code", "response_body"])
+            return stored_response(record, replayed=False)
+    except _Refused as refused:
+        return refused.response
+
+
+class IdempotentWritesMixin:
+    """APIView.dispatch with every write routed through :func:`run_write`."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            method = request.method.lower()
+            handler = self.http_method_not_allowed
+            if method in self.http_method_names:
+                handler = getattr(self, method, self.http_method_not_allowed)
+            if request.method in WRITE_METHODS and handler != self.http_method_not_allowed:
+                response = run_write(request, handler, *args, **kwargs)
+            else:
+                response = handler(request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response

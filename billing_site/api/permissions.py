@@ -1,0 +1,91 @@
+"""Scopes and visibility: what a caller may do, and on which accounts.
+
+Each view names the scope of each action (``scopes = {"create": "write", ...}``); a
+GET needs ``read``. A key restricted to accounts/groups, and a member's session, see
+only those accounts: every queryset goes through :func:`visible_accounts`, so another
+account's object is a 404, exactly like an absent one.
+"""
+
+from django.db.models import Q
+from rest_framework import permissions
+
+from billing_site.api.auth import api_key_of
+from billing_site.api.models import ApiScope
+from ledger.models import Account, AccountGroup
+from ledger.selectors import accounts_visible_to
+
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def required_scope(view, method: str) -> str:
+    action = getattr(view, "action", None)
+    scopes = getattr(view, "scopes", {})
+    if action in scopes:
+        return scopes[action]
+    if method in READ_METHODS:
+        return ApiScope.READ
+    return getattr(view, "write_scope", ApiScope.WRITE)
+
+
+class HasScope(permissions.BasePermission):
+    """API keys need the action's scope; member sessions may only read."""
+
+    message = "Not allowed."
+
+    def has_permission(self, request, view):
+        if request.user is None or not request.user.is_authenticated:
+            return False
+        key = api_key_of(request)
+        scope = required_scope(view, request.method)
+        if key is None:
+            if request.method not in READ_METHODS or scope != ApiScope.READ:
+                self.message = "Member sessions may only read; integrations write with an API key."
+                return False
+            return True
+        if not key.has_scope(scope):
+            self.message = f"This API key lacks the '{scope}' scope needed here."
+            return False
+        return True
+
+
+def visible_accounts(request):
+    """The accounts the caller may see, as a queryset, or None for every account."""
+    key = api_key_of(request)
+    if key is None:
+        return accounts_visible_to(request.user)
+    account_ids = list(key.accounts.values_list("pk", flat=True))
+    group_ids = list(key.groups.values_list("pk", flat=True))
+    if not account_ids and not group_ids:
+        return None
+    return Account.objects.filter(Q(pk__in=account_ids) | Q(group_id__in=group_ids))
+
+
+def restrict(request, queryset, account_path: str = "account"):
+    """Filter ``queryset`` to objects of accounts the caller may see."""
+    cache = getattr(request, "_billfold_visible", "unset")
+    if cache == "unset":
+        cache = visible_accounts(request)
+        if cache is not None:
+            cache = list(cache.values_list("pk", flat=True))
+        request._billfold_visible = cache
+    if cache is None:
+        return queryset
+    return queryset.filter(**{f"{account_path}__in": cache})
+
+
+def is_restricted(request) -> bool:
+    restrict(request, Account.objects.none(), "pk")
+    return request._billfold_visible is not None
+
+
+def restrict_groups(request, queryset):
+    """Groups the caller may see: a key's own groups and the groups of its accounts; a
+    member's, the groups of their accounts."""
+    key = api_key_of(request)
+    if not is_restricted(request):
+        return queryset
+    visible = Q(accounts__in=request._billfold_visible)
+    if key is not None:
+        visible |= Q(pk__in=key.groups.values("pk"))
+    ids = AccountGroup.objects.filter(visible).values("pk")
+    return queryset.filter(pk__in=ids)

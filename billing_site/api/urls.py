@@ -1,0 +1,33 @@
+"""REST API routes under /api/v1/. Schema at schema/, docs at docs/ (served from this
+site's static files, no CDN); gateway webhooks at gateways/<name>/webhook/; any other
+path here is a JSON 404."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from billing_site.api import webhooks
+from billing_site.api.accounts import AccountGroupViewSet, AccountViewSet
+from billing_site.api.credit_memos import CreditMemoViewSet
+from billing_site.api.errors import not_found_view
+from billing_site.api.invoices import InvoiceViewSet
+from billing_site.api.payments import PaymentViewSet
+from billing_site.api.wallets import WalletViewSet
+
+router = SimpleRouter()
+router.register("accounts", AccountViewSet, basename="api-account")
+router.register("account-groups", AccountGroupViewSet, basename="api-account-group")
+router.register("invoices", InvoiceViewSet, basename="api-invoice")
+router.register("payments", PaymentViewSet, basename="api-payment")
+router.register("wallets", WalletViewSet, basename="api-wallet")
+router.register("credit-memos", CreditMemoViewSet, basename="api-credit-memo")
+
+urlpatterns = [
+    # Plain views (not DRF): a gateway signs its body, it has no API key.
+    path("gateways/<str:name>/webhook/", webhooks.webhook, name="gateway-webhook"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *router.urls,
+    re_path(r"^.*$", not_found_view),
+]
