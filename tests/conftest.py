@@ -38,7 +38,7 @@ def make_invoice(actor):
         lines = [LineSpec(f"Line {i + 1}", "1", a) for i, a in enumerate(amounts or ("75.00",))]
         invoice = services.create_invoice(account=account, actor=actor, lines=lines, **kwargs)
         if issue:
-            invoice, _ = services.issue_invoice(invoice=invoice, actor=actor)
+            invoice, _ = services.post_invoice(invoice=invoice, actor=actor)
         return invoice
 
     return make

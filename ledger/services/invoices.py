@@ -234,14 +234,15 @@ def next_number(series: str) -> tuple[int, str]:
     return counter.last_value, f"{series}-{counter.last_value:06d}"
 
 
-def issue_invoice(
+def post_invoice(
     *,
     invoice: Invoice | int,
     actor: Actor,
     at: datetime | None = None,
     due_date: date | None = None,
 ) -> tuple[Invoice, list]:
-    """draft/ongoing -> due: number the invoice and post its ``INVC`` debit.
+    """draft/ongoing -> due: number the invoice and post its ``INVC`` debit — the ledger's
+    half of issuing (the whole use case is ``payments.services.issue_invoice``).
 
     Returns the invoice and the posted entries. Call it inside a larger transaction to
     add the use cases of other apps (credit application, wallet capture).
@@ -292,10 +293,12 @@ def issue_invoice(
         return locked, entries
 
 
-def cancel_invoice(
+def void_invoice(
     *, invoice: Invoice | int, actor: Actor, reason: str = "", at: datetime | None = None
 ) -> tuple[Invoice, list]:
-    """Cancel an invoice on which nothing was paid or prepaid.
+    """The ledger's half of cancelling an invoice on which nothing was paid or prepaid
+    (the whole use case, with holds released and payments cancelled, is
+    ``payments.services.cancel_invoice``).
 
     A posted invoice gets a negative ``INVC`` debit for what it still owed, which raises
     the balance back. Returns the invoice and the posted entries (none for a draft).

@@ -26,7 +26,7 @@ def cancel_invoice(*, invoice: Invoice | int, actor: Actor, reason: str = "", at
         payment = open_payment_for(locked)
         if payment is not None and payment.status == S.PROCESSING:
             raise refuse(payment, "cancel", "a gateway is processing its payment")
-        locked, _entries = ledger.cancel_invoice(invoice=locked, actor=actor, reason=reason, at=at)
+        locked, _entries = ledger.void_invoice(invoice=locked, actor=actor, reason=reason, at=at)
         wallets.release_holds(invoice=locked, actor=actor, reason="cancelled", at=at)
         if payment is not None:
             apply(payment, "cancel", actor=actor, reason=reason or "invoice cancelled", at=at)

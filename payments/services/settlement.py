@@ -114,7 +114,7 @@ def issue_invoice(
     """Issue an invoice: post ``INVC``, apply the account's credit, open the payment
     that waits for the rest. One transaction (SPEC section 3 worked example)."""
     with transaction.atomic():
-        invoice, _entries = ledger.issue_invoice(
+        invoice, _entries = ledger.post_invoice(
             invoice=invoice, actor=actor, at=at, due_date=due_date
         )
         # Wallet holds reserved for the invoice become prepayment credit memos first.

@@ -144,11 +144,11 @@ def test_concurrent_issue_numbers_are_gapless(make_account):
             if rng.random() < 0.25:  # a use case that fails after numbering
                 try:
                     with transaction.atomic():
-                        services.issue_invoice(invoice=pk, actor=ACTOR)
+                        services.post_invoice(invoice=pk, actor=ACTOR)
                         raise Abort
                 except Abort:
                     rolled_back[n] += 1
-            services.issue_invoice(invoice=pk, actor=ACTOR)
+            services.post_invoice(invoice=pk, actor=ACTOR)
 
     errors = run_threads([lambda n=n: worker(n) for n in range(THREADS)])
     assert errors == []
@@ -204,8 +204,8 @@ def test_issue_and_cancel_of_the_same_invoice_race(make_account):
         ).pk
         issue_out, cancel_out = race(
             [
-                lambda pk=invoice: services.issue_invoice(invoice=pk, actor=ACTOR),
-                lambda pk=invoice: services.cancel_invoice(invoice=pk, actor=ACTOR),
+                lambda pk=invoice: services.post_invoice(invoice=pk, actor=ACTOR),
+                lambda pk=invoice: services.void_invoice(invoice=pk, actor=ACTOR),
             ]
         )
         assert cancel_out[0] == "ok", "cancel succeeds on a draft and on a due invoice"
@@ -225,12 +225,12 @@ def test_issue_and_cancel_of_the_same_invoice_race(make_account):
         twice = services.create_invoice(
             account=account, actor=ACTOR, lines=[LineSpec("Service", "1", "5.00")]
         ).pk
-        outcomes = race([lambda pk=twice: services.issue_invoice(invoice=pk, actor=ACTOR)] * 2)
+        outcomes = race([lambda pk=twice: services.post_invoice(invoice=pk, actor=ACTOR)] * 2)
         assert sorted(o[0] for o in outcomes) == ["ok", "refused"], round_no
         assert invc_debits(twice) == [Decimal("5.00")]
 
         # Two cancels of one due invoice: one negative INVC entry.
-        outcomes = race([lambda pk=twice: services.cancel_invoice(invoice=pk, actor=ACTOR)] * 2)
+        outcomes = race([lambda pk=twice: services.void_invoice(invoice=pk, actor=ACTOR)] * 2)
         assert sorted(o[0] for o in outcomes) == ["ok", "refused"], round_no
         assert invc_debits(twice) == [Decimal("5.00"), Decimal("-5.00")]
 

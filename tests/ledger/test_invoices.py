@@ -50,7 +50,7 @@ def test_numbers_are_sequential_and_gapless_per_series(account, make_invoice, ac
     assert [first.number, second.number, third.number] == ["INV-000001", "INV-000002", "INV-000003"]
     assert [first.seq_no, second.seq_no, third.seq_no] == [1, 2, 3]
     assert credit_note.number == "CN-000001"
-    issued = services.issue_invoice(invoice=draft, actor=actor)[0]
+    issued = services.post_invoice(invoice=draft, actor=actor)[0]
     assert issued.number == "INV-000004"
 
 
@@ -59,7 +59,7 @@ def test_rolled_back_issue_gives_its_number_back(account, make_invoice, actor):
     doomed = make_invoice(account, "20.00")
     before = snapshot(account)
     with pytest.raises(Rollback), transaction.atomic():
-        issued, entries = services.issue_invoice(invoice=doomed, actor=actor)
+        issued, entries = services.post_invoice(invoice=doomed, actor=actor)
         assert issued.number == "INV-000002"
         assert len(entries) == 1
         raise Rollback("a later step of the use case failed")
@@ -68,7 +68,7 @@ def test_rolled_back_issue_gives_its_number_back(account, make_invoice, actor):
     assert doomed.status == "draft" and doomed.number is None
     nxt = make_invoice(account, "30.00", issue=True)
     assert nxt.number == "INV-000002"
-    assert services.issue_invoice(invoice=doomed, actor=actor)[0].number == "INV-000003"
+    assert services.post_invoice(invoice=doomed, actor=actor)[0].number == "INV-000003"
 
 
 def test_bad_series_refused(account, actor):
@@ -83,7 +83,7 @@ def test_bad_series_refused(account, actor):
 
 def test_issue_posts_one_invc_debit(account, make_invoice, actor):
     invoice = make_invoice(account, "75.00", "25.50", description="March")
-    issued, entries = services.issue_invoice(invoice=invoice, actor=actor)
+    issued, entries = services.post_invoice(invoice=invoice, actor=actor)
     assert issued.status == "due"
     assert issued.total == Money("100.50", "GBP")
     [entry] = LedgerEntry.objects.filter(account=account)
@@ -104,14 +104,14 @@ def test_issue_from_ongoing(account, make_invoice, actor):
     invoice = make_invoice(account, "10.00")
     opened = services.open_invoice(invoice=invoice, actor=actor)
     assert opened.status == "ongoing" and opened.number is None
-    issued, _ = services.issue_invoice(invoice=invoice.pk, actor=actor)
+    issued, _ = services.post_invoice(invoice=invoice.pk, actor=actor)
     assert issued.status == "due" and issued.number == "INV-000001"
 
 
 def test_due_date_defaults_to_issue_date_plus_payment_terms(make_account, make_invoice, actor):
     account = make_account(payment_terms_days=30)
     at = timezone.make_aware(datetime(2025, 1, 20, 10, 0))
-    invoice, _ = services.issue_invoice(invoice=make_invoice(account, "10.00"), actor=actor, at=at)
+    invoice, _ = services.post_invoice(invoice=make_invoice(account, "10.00"), actor=actor, at=at)
     assert invoice.issue_date == date(2025, 1, 20)
     assert invoice.due_date == date(2025, 2, 19)
     assert invoice.issued_at == at
@@ -120,12 +120,12 @@ def test_due_date_defaults_to_issue_date_plus_payment_terms(make_account, make_i
 
 def test_explicit_due_dates_are_kept(account, make_invoice, actor):
     preset = make_invoice(account, "10.00", due_date=date(2031, 1, 1))
-    preset, _ = services.issue_invoice(invoice=preset, actor=actor)
+    preset, _ = services.post_invoice(invoice=preset, actor=actor)
     assert preset.due_date == date(2031, 1, 1)
     given = make_invoice(account, "10.00")
-    given, _ = services.issue_invoice(invoice=given, actor=actor, due_date=date(2032, 2, 2))
+    given, _ = services.post_invoice(invoice=given, actor=actor, due_date=date(2032, 2, 2))
     assert given.due_date == date(2032, 2, 2)
-    default = services.issue_invoice(invoice=make_invoice(account, "1.00"), actor=actor)[0]
+    default = services.post_invoice(invoice=make_invoice(account, "1.00"), actor=actor)[0]
     assert default.due_date == default.issue_date + timedelta(days=14)
 
 
@@ -138,7 +138,7 @@ def test_cancel_due_invoice_posts_negative_debit(account, make_invoice, actor):
     invoice = make_invoice(account, "75.00", issue=True)
     account.refresh_from_db()
     assert account.balance == Money("-55.00", "GBP")
-    cancelled, entries = services.cancel_invoice(invoice=invoice, actor=actor, reason="duplicate")
+    cancelled, entries = services.void_invoice(invoice=invoice, actor=actor, reason="duplicate")
     assert cancelled.status == "cancelled"
     assert cancelled.number == "INV-000001"  # the number stays used
     assert cancelled.cancel_reason == "duplicate" and cancelled.cancelled_at is not None
@@ -160,7 +160,7 @@ def test_cancel_unposted_invoice_posts_nothing(account, make_invoice, actor, ope
     invoice = make_invoice(account, "75.00")
     if opened:
         services.open_invoice(invoice=invoice, actor=actor)
-    cancelled, entries = services.cancel_invoice(invoice=invoice, actor=actor)
+    cancelled, entries = services.void_invoice(invoice=invoice, actor=actor)
     assert entries == []
     assert cancelled.status == "cancelled" and cancelled.number is None
     assert not cancelled.is_posted
@@ -200,7 +200,7 @@ def test_ongoing_invoice_follows_consumption(account, actor):
     invoice.refresh_from_db()
     assert invoice.total == Money("33.30", "GBP")
     assert LedgerEntry.objects.count() == 0  # nothing posted before issue
-    issued, _ = services.issue_invoice(invoice=invoice, actor=actor)
+    issued, _ = services.post_invoice(invoice=invoice, actor=actor)
     assert LedgerEntry.objects.get(invoice=issued).debit == Money("33.30", "GBP")
 
 
@@ -277,7 +277,7 @@ def test_kwd_three_places_accepted(make_account, actor):
     invoice = services.create_invoice(
         account=account, actor=actor, lines=[LineSpec("Item", "1", "1.001")]
     )
-    issued, _ = services.issue_invoice(invoice=invoice, actor=actor)
+    issued, _ = services.post_invoice(invoice=invoice, actor=actor)
     account.refresh_from_db()
     assert issued.total == Money("1.001", "KWD")
     assert account.balance == Money("-1.001", "KWD")
@@ -360,7 +360,7 @@ def test_issuing_a_zero_total_invoice_refused(account, actor):
     for invoice in (empty, free):
         before = (snapshot(account), invoice_state(invoice))
         with pytest.raises(InvalidInput) as exc:
-            services.issue_invoice(invoice=invoice, actor=actor)
+            services.post_invoice(invoice=invoice, actor=actor)
         err = exc.value
         assert err.field == "lines" and err.http_status == 422
         assert "nothing to charge" in err.detail and "£0.00" in err.detail
@@ -369,10 +369,10 @@ def test_issuing_a_zero_total_invoice_refused(account, actor):
 
 def test_cancelling_a_cancelled_invoice_refused(account, make_invoice, actor):
     invoice = make_invoice(account, "75.00", issue=True)
-    services.cancel_invoice(invoice=invoice, actor=actor)
+    services.void_invoice(invoice=invoice, actor=actor)
     before = (snapshot(account), invoice_state(invoice))
     with pytest.raises(StateConflict) as exc:
-        services.cancel_invoice(invoice=invoice, actor=actor)
+        services.void_invoice(invoice=invoice, actor=actor)
     err = exc.value
     assert err.http_status == 409 and err.field == "status"
     assert "INV-000001 is cancelled" in err.detail
@@ -381,9 +381,9 @@ def test_cancelling_a_cancelled_invoice_refused(account, make_invoice, actor):
 
 def test_issuing_or_opening_a_cancelled_invoice_refused(account, make_invoice, actor):
     invoice = make_invoice(account, "75.00")
-    services.cancel_invoice(invoice=invoice, actor=actor)
+    services.void_invoice(invoice=invoice, actor=actor)
     before = (snapshot(account), invoice_state(invoice))
-    for call in (services.issue_invoice, services.open_invoice):
+    for call in (services.post_invoice, services.open_invoice):
         with pytest.raises(StateConflict) as exc:
             call(invoice=invoice, actor=actor)
         assert exc.value.http_status == 409 and exc.value.field == "status"
@@ -395,7 +395,7 @@ def test_issuing_twice_refused(account, make_invoice, actor):
     invoice = make_invoice(account, "75.00", issue=True)
     before = (snapshot(account), invoice_state(invoice))
     with pytest.raises(StateConflict) as exc:
-        services.issue_invoice(invoice=invoice, actor=actor)
+        services.post_invoice(invoice=invoice, actor=actor)
     assert "INV-000001 is due" in exc.value.detail
     assert (snapshot(account), invoice_state(invoice)) == before
 
@@ -406,7 +406,7 @@ def test_cancelling_an_invoice_with_money_paid_refused(account, make_invoice, ac
     Invoice.objects.filter(pk=invoice.pk).update(amount_paid=Money("10.00", "GBP"))
     before = (snapshot(account), invoice_state(invoice))
     with pytest.raises(StateConflict) as exc:
-        services.cancel_invoice(invoice=invoice, actor=actor)
+        services.void_invoice(invoice=invoice, actor=actor)
     err = exc.value
     assert err.http_status == 409 and err.field == "status"
     assert "INV-000001 cannot be cancelled" in err.detail and "paid" in err.detail
@@ -420,6 +420,6 @@ def test_cancelling_an_invoice_with_wallet_money_applied_refused(account, make_i
     Invoice.objects.filter(pk=invoice.pk).update(amount_credited=Money("5.00", "GBP"))
     before = (snapshot(account), invoice_state(invoice))
     with pytest.raises(StateConflict) as exc:
-        services.cancel_invoice(invoice=invoice, actor=actor)
+        services.void_invoice(invoice=invoice, actor=actor)
     assert "wallet prepayment" in exc.value.detail and exc.value.http_status == 409
     assert (snapshot(account), invoice_state(invoice)) == before

@@ -273,12 +273,12 @@ def apply(model: Model, op) -> type[BillingError] | None:
         mi.lines[0] = (qty_str(op[2]), mi.lines[0][1])
         return None
     if kind == "issue":
-        services.issue_invoice(invoice=mi.pk, actor=ACTOR)
+        services.post_invoice(invoice=mi.pk, actor=ACTOR)
         mi.status, mi.numbered = "due", True
         model.balances[mi.account] -= total
         return None
     if kind == "cancel":
-        services.cancel_invoice(invoice=mi.pk, actor=ACTOR)
+        services.void_invoice(invoice=mi.pk, actor=ACTOR)
         if mi.status == "due":
             model.balances[mi.account] += total
         mi.status = "cancelled"

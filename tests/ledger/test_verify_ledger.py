@@ -21,7 +21,7 @@ def ledger(make_account, make_invoice, actor):
     bob = make_account("JPY", name="Bob KK")
     make_invoice(alice, "75.00", "10.10", issue=True)
     cancelled = make_invoice(alice, "20.00", issue=True)
-    services.cancel_invoice(invoice=cancelled, actor=actor)
+    services.void_invoice(invoice=cancelled, actor=actor)
     services.post(
         account=alice,
         postings=[Posting(kind="PAYM", amount=Money("50.00", "GBP"), reference="PAYM-A")],
