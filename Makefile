@@ -29,6 +29,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_sizes.py
 
 format: venv
 	$(BIN)/ruff check --fix .

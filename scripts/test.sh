@@ -9,11 +9,12 @@ export SECURE_SSL_REDIRECT=0
 unset DEBUG
 
 status=0
-echo "== lint: ruff check, ruff format --check, makemigrations --check, lint-imports"
+echo "== lint: ruff check, ruff format --check, makemigrations --check, lint-imports, sizes"
 $BIN/ruff check . || status=1
 $BIN/ruff format --check . || status=1
 DATABASE_URL= $BIN/python manage.py makemigrations --check --dry-run || status=1
 $BIN/lint-imports || status=1
+$BIN/python scripts/check_sizes.py || status=1
 
 echo "== PostgreSQL"
 trap 'scripts/pg.sh stop' EXIT
