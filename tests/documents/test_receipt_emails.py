@@ -112,13 +112,12 @@ def test_a_hanging_mail_server_holds_no_row_lock(account, actor, settings):
         while not accepted:
             threading.Event().wait(0.02)
         try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT id FROM ledger_account WHERE id = %s FOR UPDATE NOWAIT",
-                        [account.pk],
-                    )
-                    probe["locked"] = cursor.fetchone()[0]
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM ledger_account WHERE id = %s FOR UPDATE NOWAIT",
+                    [account.pk],
+                )
+                probe["locked"] = cursor.fetchone()[0]
         finally:
             connections.close_all()
 
