@@ -62,9 +62,17 @@ RECEIPT_METHODS = frozenset({M.BANK_TRANSFER, M.CASH})
 GATEWAY_METHODS = frozenset({M.CARD, M.DIRECT_DEBIT})
 # Methods staff may record when marking a payment as paid by hand.
 MANUAL_METHODS = frozenset({M.BANK_TRANSFER, M.CASH, M.CHEQUE, M.CARD, M.DIRECT_DEBIT})
-# Statuses in which money has not arrived yet and the payment can still be acted on.
-OPEN_STATUSES = (S.PENDING_BILLING, S.WAITING_FOR_PAYMENT, S.RECEIPT_CREATING, S.RECEIPT_SENT)
-SETTLED_STATUSES = (S.COMPLETED, S.PAID_FROM_BALANCE)
+# Statuses of a payment still waiting for its money: at most one per invoice (the one
+# ``open_payment_for`` finds). All but ``processing`` can be cancelled; a gateway's
+# payment waits for the gateway's answer.
+CANCELLABLE_STATUSES = (
+    S.PENDING_BILLING,
+    S.WAITING_FOR_PAYMENT,
+    S.EXPIRED,
+    S.RECEIPT_CREATING,
+    S.RECEIPT_SENT,
+)
+WAITING_STATUSES = (*CANCELLABLE_STATUSES, S.PROCESSING)
 
 
 def type_allows(status):
@@ -240,7 +248,9 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
 
     @property
     def unallocated(self):
-        return self.amount - self.amount_allocated
+        """Money of the payment still free to allocate to invoices or to refund as
+        credit: neither allocated nor already refunded or disputed."""
+        return self.amount - self.amount_allocated - self.amount_reversed
 
     @property
     def reversible(self):
@@ -269,13 +279,7 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
 
     @transition(
         field=status,
-        source=[
-            S.PENDING_BILLING,
-            S.WAITING_FOR_PAYMENT,
-            S.EXPIRED,
-            S.RECEIPT_CREATING,
-            S.RECEIPT_SENT,
-        ],
+        source=CANCELLABLE_STATUSES,
         target=S.CANCELLED,
         permission="payments.cancel_payment",
     )

@@ -12,6 +12,7 @@ from ledger.money import format_money
 from ledger.services import Actor, lock_account
 
 from ..models import Payment, PaymentStatus, PaymentTransition
+from ..models.payments import WAITING_STATUSES
 from ..numbers import new_payment_number
 
 S = PaymentStatus
@@ -103,14 +104,7 @@ def open_payment_for(invoice: Invoice) -> Payment | None:
         .filter(
             invoice=invoice,
             direction="incoming",
-            status__in=[
-                S.PENDING_BILLING,
-                S.WAITING_FOR_PAYMENT,
-                S.EXPIRED,
-                S.RECEIPT_CREATING,
-                S.RECEIPT_SENT,
-                S.PROCESSING,
-            ],
+            status__in=WAITING_STATUSES,
         )
         .order_by("-id")
         .first()
