@@ -2,9 +2,10 @@
 
 The page is keyset-paged through ``selectors.statement_page`` (a few queries whatever
 the history length); the CSV is the staff tab's streamed export
-(``ledger.csv_export``, constant memory); the PDF renders the same template as the page
-in its print variant, and refuses — with a page saying what to do instead — a period
-longer than ``PDF_MAX_ROWS``, counted from the period's seq range without a scan.
+(``ledger.csv_export``, constant memory); the PDF is the documents layer's statement
+(``billing_site.documents.statements``, drawn with ReportLab in the page's look), and a
+period longer than ``PDF_MAX_ROWS`` is refused with a page saying what to do instead,
+counted from the period's seq range without a scan.
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from moneyed import Money
 
-from billing_site.documents.pdf import pdf_response
+from billing_site.documents.pdf import pdf_download
+from billing_site.documents.statements import StatementDocument, render_statement_pdf
 from billing_site.portal.views.common import account_context, member_account
 from ledger.csv_export import statement_csv_response
 from ledger.models.entries import method_label
@@ -186,21 +188,18 @@ def statement_pdf(request, account_id: int):
         for row in iter_statement(account=account, date_from=date_from, date_to=date_to)
     ]
     lines.reverse()  # newest first, as on the page
-    context = {
-        **account_context(account, "statement"),
-        "page": {
-            "opening_balance": Money(rng.opening, currency),
-            "closing_balance": Money(rng.closing, currency),
-            "entry_count": count,
-        },
-        "lines": lines,
-        "filtered": bool(date_from or date_to),
-        "date_from": date_from,
-        "date_to": date_to,
-        "period_words": _period_words(date_from, date_to),
-        "show_opening": True,
-    }
+    document = StatementDocument(
+        account_name=account.name,
+        account_email=account.email,
+        currency=currency,
+        period_words=_period_words(date_from, date_to),
+        entry_count=count,
+        opening=Money(rng.opening, currency),
+        closing=Money(rng.closing, currency),
+        opening_date=f"{date_from:%-d %b %Y}" if date_from else "",
+        lines=lines,
+    )
     start = date_from.isoformat() if date_from else "start"
     end = (date_to or timezone.localdate()).isoformat()
     filename = f"account-{account.pk}-statement-{start}-to-{end}.pdf"
-    return pdf_response("member/statement.html", context, filename, request)
+    return pdf_download(render_statement_pdf(document), filename)
