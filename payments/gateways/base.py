@@ -8,11 +8,14 @@ webhook into an ``Event`` or refuse it (``WebhookRejected`` with the HTTP status
 import hashlib
 import hmac
 import json
+import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 SIGNATURE_HEADER = "Billfold-Signature"  # "t=<unix seconds>,v1=<hex hmac-sha256>"
+SIGNATURE_PATTERN = re.compile(r"t=(?P<t>[0-9]{1,12}),v1=(?P<v1>[0-9a-fA-F]{64})", re.ASCII)
+MAX_SIGNATURE_HEADER = 200
 TOLERANCE_SECONDS = 300
 
 
@@ -60,16 +63,21 @@ class Gateway(ABC):
         return f"t={ts},v1={mac.hexdigest()}"
 
     def verify(self, body: bytes, signature: str | None, now: float | None = None) -> None:
-        """HMAC-SHA256 over ``"<timestamp>." + body`` with a tolerance on the timestamp."""
+        """HMAC-SHA256 over ``"<timestamp>." + body`` with a tolerance on the timestamp.
+
+        The header is checked for shape before any arithmetic: at most
+        ``MAX_SIGNATURE_HEADER`` characters, a timestamp of at most 12 ASCII digits and a
+        64-character hex ``v1``; anything else is malformed (401), never a 500."""
         if not signature:
             raise WebhookRejected(401, "signature_missing", f"{SIGNATURE_HEADER} header missing.")
-        try:
-            parts = dict(item.split("=", 1) for item in signature.split(","))
-            ts, given = int(parts["t"]), parts["v1"]
-        except (ValueError, KeyError):
+        match = SIGNATURE_PATTERN.fullmatch(signature[: MAX_SIGNATURE_HEADER + 1])
+        if len(signature) > MAX_SIGNATURE_HEADER or match is None:
             raise WebhookRejected(
-                401, "signature_malformed", "Signature header malformed."
-            ) from None
+                401,
+                "signature_malformed",
+                f"{SIGNATURE_HEADER} must be t=<unix seconds>,v1=<64 hex digits>.",
+            )
+        ts, given = int(match["t"]), match["v1"]
         if abs((now or time.time()) - ts) > TOLERANCE_SECONDS:
             raise WebhookRejected(
                 401,
@@ -77,13 +85,13 @@ class Gateway(ABC):
                 f"Signature timestamp is more than {TOLERANCE_SECONDS}s off.",
             )
         expected = hmac.new(self.secret.encode(), f"{ts}.".encode() + body, hashlib.sha256)
-        if not hmac.compare_digest(expected.hexdigest(), given):
+        if not hmac.compare_digest(expected.hexdigest(), given.lower()):
             raise WebhookRejected(401, "signature_invalid", "Signature does not match the body.")
 
     def parse(self, body: bytes) -> Event:
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise WebhookRejected(400, "malformed", "Body is not valid JSON.") from None
         if not isinstance(data, dict):
             raise WebhookRejected(400, "malformed", "Body must be a JSON object.")
@@ -94,4 +102,14 @@ class Gateway(ABC):
             raise WebhookRejected(400, "malformed", f"Missing or non-string: {', '.join(missing)}.")
         if not data["id"] or len(data["id"]) > 100 or len(data["payment_reference"]) > 100:
             raise WebhookRejected(400, "malformed", "id/payment_reference empty or too long.")
+        bad = [k for k in ("id", "type", "payment_reference") if not _printable(data[k])]
+        if bad:
+            raise WebhookRejected(
+                400, "malformed", f"Control characters (e.g. NUL) in: {', '.join(bad)}."
+            )
         return Event(data["id"], data["type"], data["payment_reference"], data)
+
+
+def _printable(text: str) -> bool:
+    """No NUL or other control character (PostgreSQL text cannot even store NUL)."""
+    return not any(ord(c) < 32 or ord(c) == 127 for c in text)
