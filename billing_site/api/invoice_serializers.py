@@ -1,5 +1,12 @@
 """Invoice shapes on the wire: lines, invoices, draft creation, header edits, issue
-inputs, line changes and payment links. Money is ``{"amount": "75.00", "currency"}``."""
+inputs, line changes and payment links. Money is ``{"amount": "75.00", "currency"}``.
+
+The rules of the values (series, quantity, unit price) are the ledger's
+(``ledger.validation``): the schema patterns are built from its constants, the series
+is checked with its function here, and quantities and prices by the service, which
+names the line (``lines[0].quantity``) and answers before or after its state checks
+exactly as it always has.
+"""
 
 from decimal import Decimal
 
@@ -9,12 +16,15 @@ from rest_framework import serializers
 
 from billing_site.api.accounts import VisiblePrimaryKey
 from billing_site.api.fields import MoneyField, check_currency
+from ledger import validation
+from ledger.errors import BillingError
 from ledger.models import Account, Invoice, InvoiceLine, InvoiceStatus
 
 
-@extend_schema_field({"type": "string", "pattern": r"^[0-9]{1,11}(\.[0-9]{1,4})?$"})
+@extend_schema_field({"type": "string", "pattern": validation.QUANTITY_PATTERN})
 class DecimalString(serializers.Field):
-    """A decimal as a string (or an integer); floats are refused."""
+    """A decimal as a string (or an integer); floats are refused. Its range and places
+    are the quantity rules of ``ledger.validation``, applied by the service."""
 
     def to_representation(self, value):
         return format(Decimal(value).normalize(), "f")
@@ -23,6 +33,23 @@ class DecimalString(serializers.Field):
         if isinstance(data, bool) or not isinstance(data, str | int):
             raise serializers.ValidationError('must be a string such as "1.5".')
         return str(data)
+
+
+class SeriesField(serializers.RegexField):
+    """A numbering series, checked and upper-cased by ``ledger.validation.clean_series``
+    (a refusal in the ledger's words). A ``RegexField`` on the same pattern only so that
+    the schema documents it; what ``clean_series`` lets through always matches."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validation.SERIES_PATTERN, **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return validation.clean_series(
+                super().to_internal_value(data), field=self.field_name or "series"
+            )
+        except BillingError as exc:
+            raise serializers.ValidationError(validation.message(exc), code=exc.code) from None
 
 
 class LineSerializer(serializers.ModelSerializer):
@@ -90,7 +117,7 @@ class InvoiceCreate(serializers.Serializer):
     account = VisiblePrimaryKey(queryset=Account.objects.all(), account_path="pk")
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
-    series = serializers.RegexField(r"^[A-Za-z0-9]{1,16}$", required=False, default="INV")
+    series = SeriesField(required=False, default="INV")
     is_prepaid_order = serializers.BooleanField(required=False, default=False)
     ongoing = serializers.BooleanField(
         required=False, default=False, help_text="Open it as ongoing (follows consumption)."

@@ -6,9 +6,10 @@ use cases); these forms are the ledger's, since lines and totals are.
 Every write goes through ``ledger.services`` (``create_invoice``, ``add_line``,
 ``update_line``, ``remove_line``, ``issue_invoice``, ``cancel_invoice``), which lock the
 account then the invoice, validate, and keep ``invoice.total`` equal to the sum of its
-lines. The forms check the same rules first (currency precision, quantity >= 0), so bad
-input is a form error next to the field; a refusal that only the locked service can see
-(the invoice was issued meanwhile) becomes an error message and saves nothing.
+lines. The forms run the same rules first (``ledger.validation``: the functions the
+services call), so bad input is a form error next to the field, in the service's words;
+a refusal that only the locked service can see (the invoice was issued meanwhile)
+becomes an error message and saves nothing.
 """
 
 from django import forms
@@ -16,13 +17,20 @@ from django.contrib import admin
 from django.core.exceptions import ObjectDoesNotExist
 from django.forms.models import BaseInlineFormSet
 
+from .. import validation
 from ..errors import BillingError
 from ..models import Invoice, InvoiceLine
 from ..models.invoices import EDITABLE
-from ..money import minor_places, normalize, to_money
+from ..money import normalize
 from .display import money_cell
 
-QUANTITY_PLACES = 4
+
+def _checked(rule, *args, **kwargs):
+    """Run a ``ledger.validation`` rule; its refusal becomes this field's form error."""
+    try:
+        return rule(*args, **kwargs)
+    except BillingError as exc:
+        raise forms.ValidationError(validation.sentence(exc)) from None
 
 
 def _invoice_currency(invoice: Invoice | None) -> str | None:
@@ -46,10 +54,7 @@ class InvoiceForm(forms.ModelForm):
         fields = ("account", "series", "description", "is_prepaid_order", "due_date")
 
     def clean_series(self):
-        series = (self.cleaned_data.get("series") or "").strip().upper()
-        if not series or not series.isalnum() or len(series) > 16:
-            raise forms.ValidationError("Use letters and digits only (at most 16), e.g. INV.")
-        return series
+        return _checked(validation.clean_series, self.cleaned_data.get("series"))
 
 
 class InvoiceLineForm(forms.ModelForm):
@@ -59,18 +64,10 @@ class InvoiceLineForm(forms.ModelForm):
     precision is checked against that currency here and refused, never rounded."""
 
     quantity = forms.DecimalField(
-        min_value=0,
-        initial=1,
-        error_messages={"min_value": "Quantity cannot be negative."},
-        widget=forms.NumberInput(attrs={"step": "any", "style": "width: 8em"}),
+        initial=1, widget=forms.NumberInput(attrs={"step": "any", "style": "width: 8em"})
     )
     unit_price = forms.DecimalField(
-        label="Unit price",
-        min_value=0,
-        error_messages={
-            "min_value": "A unit price cannot be negative; give reductions as a credit memo."
-        },
-        widget=forms.NumberInput(attrs={"step": "any", "style": "width: 9em"}),
+        label="Unit price", widget=forms.NumberInput(attrs={"step": "any", "style": "width: 9em"})
     )
 
     class Meta:
@@ -91,29 +88,14 @@ class InvoiceLineForm(forms.ModelForm):
         return _invoice_currency(self.parent_invoice)
 
     def clean_quantity(self):
-        quantity = self.cleaned_data["quantity"]
-        if quantity != quantity.quantize(quantity.__class__(1).scaleb(-QUANTITY_PLACES)):
-            raise forms.ValidationError(
-                f"At most {QUANTITY_PLACES} decimal places for a quantity (got {quantity})."
-            )
-        if quantity >= 10**11:
-            raise forms.ValidationError(f"Quantity {quantity} is too large.")
-        return quantity
+        return _checked(validation.clean_quantity, self.cleaned_data["quantity"])
 
     def clean_unit_price(self):
         price = self.cleaned_data["unit_price"]
         currency = self._currency()
         if currency is None:
             return price  # the account field reports its own error
-        try:
-            return to_money(price, currency, field="unit price").amount
-        except BillingError:
-            places = minor_places(currency)
-            raise forms.ValidationError(
-                f"{price} has more decimal places than {currency} allows ({places})."
-                if price != price.quantize(price.__class__(1).scaleb(-places))
-                else f"{price} is too large."
-            ) from None
+        return _checked(validation.clean_unit_price, price, currency).amount
 
     def _post_clean(self):
         # The services build and validate the row (currency, amount); the model's own

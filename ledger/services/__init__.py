@@ -1,6 +1,10 @@
 """Every write of the ledger app. One function per business operation, keyword-only
-arguments, one transaction each; the only code that posts ledger entries."""
+arguments, one transaction each; the only code that posts ledger entries.
 
+The row locks (``lock_account``, ``lock_invoice``) and their order live in
+``ledger.locks``; they are re-exported here for the use cases of other apps."""
+
+from ..locks import lock_account, lock_invoice
 from .accounts import (
     EDITABLE_FIELDS,
     create_account,
@@ -14,7 +18,6 @@ from .invoices import (
     LineSpec,
     add_line,
     create_invoice,
-    lock_invoice,
     next_number,
     open_invoice,
     post_invoice,
@@ -24,7 +27,7 @@ from .invoices import (
     update_line,
     void_invoice,
 )
-from .posting import Posting, lock_account, post
+from .posting import Posting, post
 
 __all__ = [
     "EDITABLE_FIELDS",

@@ -3,9 +3,9 @@ from django.db import transaction
 from moneyed import Money
 
 from ..errors import InvalidInput, StateConflict
+from ..locks import lock_account
 from ..models import Account, AccountGroup
 from .actors import Actor
-from .posting import lock_account
 
 
 def create_group(*, name: str, actor: Actor, admin_account: Account | None = None) -> AccountGroup:

@@ -14,13 +14,13 @@ from django_fsm import can_proceed
 from moneyed import Money
 
 from ..errors import InvalidInput, StateConflict
+from ..locks import lock_invoice, lock_row
 from ..models import Account, EntryKind, Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
-from ..models.invoices import EDITABLE
-from ..money import format_money, parse_decimal, round_money, to_money
+from ..models.invoices import EDITABLE, POSTED
+from ..money import format_money, round_money
+from ..validation import clean_description, clean_quantity, clean_series, clean_unit_price
 from .actors import Actor
-from .posting import Posting, lock_account, post
-
-QUANTITY_PLACES = Decimal("0.0001")
+from .posting import Posting, post
 
 
 @dataclass(frozen=True)
@@ -30,58 +30,19 @@ class LineSpec:
     unit_price: Money | Decimal | str | int
 
 
-def _clean_quantity(value, field: str) -> Decimal:
-    quantity = parse_decimal(value, field=field)
-    if quantity < 0:
-        raise InvalidInput(f"{field}: quantity cannot be negative (got {quantity}).", field=field)
-    if quantity != quantity.quantize(QUANTITY_PLACES):
-        raise InvalidInput(f"{field}: at most 4 decimal places (got {quantity}).", field=field)
-    if quantity >= Decimal("1e11"):
-        raise InvalidInput(f"{field}: quantity {quantity} is too large.", field=field)
-    return quantity
-
-
-def _clean_price(value, currency: str, field: str) -> Money:
-    price = to_money(value, currency, field=field)
-    if price.amount < 0:
-        raise InvalidInput(
-            f"{field}: unit price cannot be negative (got {format_money(price)}); "
-            "give reductions as a credit memo.",
-            field=field,
-        )
-    return price
-
-
-def _clean_description(value: str, field: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(f"{field}: a line needs a description.", field=field)
-    if len(text) > 255:
-        raise InvalidInput(f"{field}: at most 255 characters.", field=field)
-    return text
-
-
 def _build_line(invoice: Invoice, spec: LineSpec, position: int, where: str) -> InvoiceLine:
-    quantity = _clean_quantity(spec.quantity, f"{where}.quantity")
-    price = _clean_price(spec.unit_price, invoice.currency, f"{where}.unit_price")
+    quantity = clean_quantity(spec.quantity, field=f"{where}.quantity")
+    price = clean_unit_price(spec.unit_price, invoice.currency, field=f"{where}.unit_price")
     return InvoiceLine(
         invoice=invoice,
         position=position,
-        description=_clean_description(spec.description, f"{where}.description"),
+        description=clean_description(spec.description, field=f"{where}.description"),
         quantity=quantity,
         currency=invoice.currency,
         unit_price=price,
         amount=round_money(quantity * price.amount, invoice.currency),
         prepaid_amount=Money(0, invoice.currency),
     )
-
-
-def _lock_invoice(invoice: Invoice | int) -> tuple[Account, Invoice]:
-    """Lock the invoice's account, then the invoice (the fixed lock order)."""
-    invoice_id = invoice.pk if isinstance(invoice, Invoice) else invoice
-    account_id = Invoice.objects.values_list("account_id", flat=True).get(pk=invoice_id)
-    account = lock_account(account_id)
-    return account, Invoice.objects.select_for_update(no_key=True).get(pk=invoice_id)
 
 
 def _require_editable(invoice: Invoice, action: str) -> None:
@@ -112,8 +73,7 @@ def create_invoice(
     is_prepaid_order: bool = False,
 ) -> Invoice:
     """Create a draft invoice with its lines."""
-    if not series or not series.isalnum() or len(series) > 16:
-        raise InvalidInput("series: letters and digits only, at most 16.", field="series")
+    series = clean_series(series)
     with transaction.atomic():
         invoice = Invoice.objects.create(
             account=account,
@@ -121,7 +81,7 @@ def create_invoice(
             total=Money(0, account.currency),
             amount_paid=Money(0, account.currency),
             amount_credited=Money(0, account.currency),
-            series=series.upper(),
+            series=series,
             due_date=due_date,
             description=(description or "")[:255],
             is_prepaid_order=is_prepaid_order,
@@ -143,14 +103,11 @@ def update_invoice(*, invoice: Invoice | int, actor: Actor, **changes) -> Invoic
     if unknown:
         raise InvalidInput(f"{unknown[0]}: not an editable invoice field.", field=unknown[0])
     if "series" in changes:
-        series = str(changes["series"] or "").strip().upper()
-        if not series or not series.isalnum() or len(series) > 16:
-            raise InvalidInput("series: letters and digits only, at most 16.", field="series")
-        changes["series"] = series
+        changes["series"] = clean_series(changes["series"])
     if "description" in changes:
         changes["description"] = (changes["description"] or "")[:255]
     with transaction.atomic():
-        _account, locked = _lock_invoice(invoice)
+        _account, locked = lock_invoice(invoice)
         _require_editable(locked, "editing")
         for name, value in changes.items():
             setattr(locked, name, value)
@@ -161,7 +118,7 @@ def update_invoice(*, invoice: Invoice | int, actor: Actor, **changes) -> Invoic
 
 def add_line(*, invoice: Invoice | int, line: LineSpec, actor: Actor) -> InvoiceLine:
     with transaction.atomic():
-        _account, locked = _lock_invoice(invoice)
+        _account, locked = lock_invoice(invoice)
         _require_editable(locked, "adding a line")
         position = locked.lines.count()
         new = _build_line(locked, line, position, "line")
@@ -182,9 +139,9 @@ def update_line(
     line_id = line.pk if isinstance(line, InvoiceLine) else line
     invoice_id = InvoiceLine.objects.values_list("invoice_id", flat=True).get(pk=line_id)
     with transaction.atomic():
-        _account, invoice = _lock_invoice(invoice_id)
+        _account, invoice = lock_invoice(invoice_id)
         _require_editable(invoice, "changing a line")
-        locked = InvoiceLine.objects.select_for_update(no_key=True).get(pk=line_id)
+        locked = lock_row(InvoiceLine, line_id)
         spec = LineSpec(
             description=locked.description if description is None else description,
             quantity=locked.quantity if quantity is None else quantity,
@@ -202,7 +159,7 @@ def remove_line(*, line: InvoiceLine | int, actor: Actor) -> None:
     line_id = line.pk if isinstance(line, InvoiceLine) else line
     invoice_id = InvoiceLine.objects.values_list("invoice_id", flat=True).get(pk=line_id)
     with transaction.atomic():
-        _account, invoice = _lock_invoice(invoice_id)
+        _account, invoice = lock_invoice(invoice_id)
         _require_editable(invoice, "removing a line")
         InvoiceLine.objects.filter(pk=line_id).delete()
         _refresh_total(invoice)
@@ -211,7 +168,7 @@ def remove_line(*, line: InvoiceLine | int, actor: Actor) -> None:
 def open_invoice(*, invoice: Invoice | int, actor: Actor) -> Invoice:
     """draft -> ongoing: the invoice is open and follows consumption until issued."""
     with transaction.atomic():
-        _account, locked = _lock_invoice(invoice)
+        _account, locked = lock_invoice(invoice)
         if not can_proceed(locked._open):
             raise StateConflict(
                 f"Invoice {locked} is {locked.get_status_display().lower()}: only a draft "
@@ -248,7 +205,7 @@ def post_invoice(
     add the use cases of other apps (credit application, wallet capture).
     """
     with transaction.atomic():
-        account, locked = _lock_invoice(invoice)
+        account, locked = lock_invoice(invoice)
         if not can_proceed(locked._issue):
             raise StateConflict(
                 f"Invoice {locked} is {locked.get_status_display().lower()}: only draft or "
@@ -304,7 +261,7 @@ def void_invoice(
     the balance back. Returns the invoice and the posted entries (none for a draft).
     """
     with transaction.atomic():
-        account, locked = _lock_invoice(invoice)
+        account, locked = lock_invoice(invoice)
         status = locked.get_status_display().lower()
         if locked.amount_credited.amount > 0:
             raise StateConflict(
@@ -350,11 +307,6 @@ def void_invoice(
         return locked, entries
 
 
-def lock_invoice(invoice: Invoice | int) -> tuple[Account, Invoice]:
-    """Lock the invoice's account then the invoice; for use cases in other apps."""
-    return _lock_invoice(invoice)
-
-
 def settle_invoice(
     *,
     invoice: Invoice,
@@ -370,13 +322,7 @@ def settle_invoice(
     nothing due -> ``paid`` (``refunded`` when all of it was refunded); a dispute keeps it
     ``disputed`` until nothing is due; some money -> ``partially_paid``; else ``due``.
     """
-    if invoice.status not in (
-        InvoiceStatus.DUE,
-        InvoiceStatus.PARTIALLY_PAID,
-        InvoiceStatus.PAID,
-        InvoiceStatus.DISPUTED,
-        InvoiceStatus.REFUNDED,
-    ):
+    if invoice.status not in POSTED:
         raise StateConflict(
             f"Invoice {invoice} is {invoice.get_status_display().lower()}: it does not take "
             "payments.",
