@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from billing_site.api.auth import actor_for
 from billing_site.api.idempotency import IdempotentWritesMixin
+from billing_site.api.parsers import BoundedJSONParser, refuse_oversized
 from billing_site.api.permissions import restrict
 
 
@@ -13,8 +14,13 @@ class ApiViewSet(IdempotentWritesMixin, viewsets.GenericViewSet):
     """``queryset`` is restricted to the caller's accounts through ``account_path``."""
 
     lookup_value_regex = r"[0-9]{1,18}"
+    parser_classes = [BoundedJSONParser]
     account_path = "account"
     scopes: dict = {}
+
+    def initial(self, request, *args, **kwargs):
+        refuse_oversized(request._request)  # 413 before anything reads the body
+        super().initial(request, *args, **kwargs)
 
     def get_queryset(self):
         return restrict(self.request, super().get_queryset(), self.account_path)

@@ -26,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 
 from billing_site.api.auth import api_key_of
 from billing_site.api.models import IdempotencyRecord
+from billing_site.api.parsers import refuse_oversized
 from ledger.errors import InvalidInput
 
 HEADER = "Idempotency-Key"
@@ -48,11 +49,15 @@ def client_of(request) -> str:
 
 
 def fingerprint(request) -> str:
-    """SHA-256 of method, path with query, and the body (canonical when it is JSON)."""
+    """SHA-256 of method, path with query, and the body (canonical when it is JSON).
+
+    The body's size is checked before it is read (413), and JSON too deep to decode is
+    hashed as it came: the parser refuses it with 400 right after."""
+    refuse_oversized(request._request)
     raw = request._request.body
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = raw
     digest = hashlib.sha256()
     digest.update(f"{request.method}\n{request.get_full_path()}\n".encode())
