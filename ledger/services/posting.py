@@ -14,9 +14,11 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
+from djmoney.models.fields import MoneyField
 from moneyed import Money
 
 from ..errors import CurrencyMismatch, InvalidAmount, InvalidInput
+from ..locks import lock_account
 from ..models import Account, EntryKind, Invoice, LedgerEntry
 from ..models.entries import DEBIT_KINDS
 from ..money import check_precision, to_money
@@ -35,17 +37,6 @@ class Posting:
     invoice: Invoice | None = None
     source: models.Model | None = None
     method: str = ""
-
-
-def lock_account(account_id: int) -> Account:
-    """Lock and return the account row (call inside a transaction).
-
-    Lock order everywhere: account group, account, invoice, wallet, payment. Every lock is
-    ``FOR NO KEY UPDATE``: it excludes other writers but not the ``FOR KEY SHARE`` that
-    PostgreSQL's (deferred) foreign-key checks take on referenced rows at COMMIT — a
-    plain ``FOR UPDATE`` would deadlock a wallet drawdown against an account lock.
-    """
-    return Account.objects.select_for_update(no_key=True).get(pk=account_id)
 
 
 def _validate(currency: str, account_id: int, posting: Posting, index: int) -> Money:
@@ -111,25 +102,11 @@ def _advance_in_one_statement(account_id: int, count: int, delta: Decimal, when)
     return _Head(*row)
 
 
-ENTRY_COLUMNS = (
-    "account_id",
-    "seq",
-    "posted_at",
-    "kind",
-    "reference",
-    "description",
-    "currency",
-    "debit",
-    "credit",
-    "balance_after",
-    "method",
-    "invoice_id",
-    "source_type_id",
-    "source_id",
-    "actor_id",
-    "actor_label",
-)
-MONEY_COLUMNS = {"debit", "credit", "balance_after"}
+# The entry's columns in model order (all but the id), read from the model so a new field
+# can never be left out of the raw INSERT; money fields carry their Decimal amount.
+_ENTRY_FIELDS = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
+ENTRY_COLUMNS = tuple(f.column for f in _ENTRY_FIELDS)
+_MONEY = frozenset(f.attname for f in _ENTRY_FIELDS if isinstance(f, MoneyField))
 
 
 def _insert_in_one_statement(entries: list[LedgerEntry]) -> None:
@@ -140,9 +117,9 @@ def _insert_in_one_statement(entries: list[LedgerEntry]) -> None:
     params = []
     for entry in entries:
         values = entry.__dict__
-        for column in ENTRY_COLUMNS:
-            value = values[column]
-            params.append(getattr(value, "amount", value) if column in MONEY_COLUMNS else value)
+        for field in _ENTRY_FIELDS:
+            value = values[field.attname]
+            params.append(getattr(value, "amount", value) if field.attname in _MONEY else value)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(ENTRY_COLUMNS)}) VALUES "
@@ -181,6 +158,66 @@ def _money_currency(postings: Sequence[Posting]) -> str | None:
     return currencies.pop()
 
 
+def _advance(account_id: int, postings: Sequence[Posting], when) -> tuple[_Head, list[Money]]:
+    """Lock the account and move it past the postings; return its state before them
+    and the validated amounts."""
+    currency = _money_currency(postings)
+    if connection.vendor != "postgresql" or currency is None:
+        return _advance_with_orm(account_id, postings, when)
+    amounts = [_validate(currency, account_id, p, i) for i, p in enumerate(postings)]
+    head = _advance_in_one_statement(account_id, len(postings), _signed(postings, amounts), when)
+    if head.currency != currency:
+        raise CurrencyMismatch(
+            f"amount: {currency} does not match the account currency {head.currency}.",
+            field="amount",
+        )
+    return head, amounts
+
+
+def _check_time_order(account_id: int, head: _Head, at: datetime | None) -> None:
+    if at is not None and head.last_posted_at and at < head.last_posted_at:
+        raise InvalidInput(
+            f"at: postings to account {account_id} must be in time order; "
+            f"{at:%Y-%m-%d %H:%M} is before its last posting "
+            f"({head.last_posted_at:%Y-%m-%d %H:%M}).",
+            field="at",
+        )
+
+
+def _entries(
+    account_id: int, head: _Head, postings: Sequence[Posting], amounts: list[Money], actor: Actor
+) -> list[LedgerEntry]:
+    """The entries numbered after ``head``, each with the balance right after it."""
+    zero = Money(0, head.currency)
+    balance = Money(head.balance, head.currency)
+    entries = []
+    for seq, (posting, amount) in enumerate(zip(postings, amounts, strict=True), head.last_seq + 1):
+        is_debit = posting.kind in DEBIT_KINDS
+        balance = balance - amount if is_debit else balance + amount
+        source = posting.source
+        entries.append(
+            LedgerEntry(
+                account_id=account_id,
+                seq=seq,
+                posted_at=head.posted_at,
+                kind=posting.kind,
+                reference=posting.reference[:64],
+                description=posting.description[:255],
+                currency=head.currency,
+                debit=amount if is_debit else zero,
+                credit=zero if is_debit else amount,
+                balance_after=balance,
+                method=posting.method,
+                invoice=posting.invoice,
+                source_type=ContentType.objects.get_for_model(source) if source else None,
+                source_id=source.pk if source else None,
+                actor_id=actor.user_id,
+                actor_label=actor.label[:150],
+            )
+        )
+    return entries
+
+
 def post(
     *,
     account: Account | int,
@@ -203,61 +240,14 @@ def post(
     account_id = account.pk if isinstance(account, Account) else account
     when = at or timezone.now()
     with transaction.atomic():
-        currency = _money_currency(postings)
-        if connection.vendor == "postgresql" and currency is not None:
-            amounts = [_validate(currency, account_id, p, i) for i, p in enumerate(postings)]
-            head = _advance_in_one_statement(
-                account_id, len(postings), _signed(postings, amounts), when
-            )
-            if head.currency != currency:
-                raise CurrencyMismatch(
-                    f"amount: {currency} does not match the account currency {head.currency}.",
-                    field="amount",
-                )
-        else:
-            head, amounts = _advance_with_orm(account_id, postings, when)
-        if at is not None and head.last_posted_at and at < head.last_posted_at:
-            raise InvalidInput(
-                f"at: postings to account {account_id} must be in time order; "
-                f"{at:%Y-%m-%d %H:%M} is before its last posting "
-                f"({head.last_posted_at:%Y-%m-%d %H:%M}).",
-                field="at",
-            )
-
-        zero = Money(0, head.currency)
-        balance = Money(head.balance, head.currency)
-        seq = head.last_seq
-        entries = []
-        for posting, amount in zip(postings, amounts, strict=True):
-            seq += 1
-            is_debit = posting.kind in DEBIT_KINDS
-            balance = balance - amount if is_debit else balance + amount
-            source = posting.source
-            entries.append(
-                LedgerEntry(
-                    account_id=account_id,
-                    seq=seq,
-                    posted_at=head.posted_at,
-                    kind=posting.kind,
-                    reference=posting.reference[:64],
-                    description=posting.description[:255],
-                    currency=head.currency,
-                    debit=amount if is_debit else zero,
-                    credit=zero if is_debit else amount,
-                    balance_after=balance,
-                    method=posting.method,
-                    invoice=posting.invoice,
-                    source_type=ContentType.objects.get_for_model(source) if source else None,
-                    source_id=source.pk if source else None,
-                    actor_id=actor.user_id,
-                    actor_label=actor.label[:150],
-                )
-            )
+        head, amounts = _advance(account_id, postings, when)
+        _check_time_order(account_id, head, at)
+        entries = _entries(account_id, head, postings, amounts, actor)
         if connection.vendor == "postgresql":
             _insert_in_one_statement(entries)
         else:
             LedgerEntry.objects.bulk_create(entries)
         if isinstance(account, Account):
-            account.balance, account.last_seq = balance, seq
+            account.balance, account.last_seq = entries[-1].balance_after, entries[-1].seq
             account.last_posted_at = head.posted_at
         return entries

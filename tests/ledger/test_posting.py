@@ -62,7 +62,29 @@ def test_credit_then_debit_running_balance(account, actor):
     assert account.balance == Money("-25.00", "GBP")
     assert account.last_seq == 2
     assert account.last_posted_at == entries[1].posted_at
-    assert account.in_debt and not account.in_credit
+
+
+def test_returned_entries_are_the_stored_rows_column_for_column(
+    account, make_invoice, django_user_model
+):
+    """The PostgreSQL path inserts with raw SQL over the model's concrete columns: every
+    column the ORM would write is written, with the value the returned object carries."""
+    invoice = make_invoice(account, "10.00")
+    user = django_user_model.objects.create_user("poster", password="x")
+    source = Account.objects.get(pk=account.pk)
+    entries = services.post(
+        account=account,
+        postings=[
+            paym(Money("5.00", "GBP"), method="card", invoice=invoice, source=source),
+            Posting(kind="INVC", amount=Money("7.50", "GBP"), reference="INVC-X"),
+        ],
+        actor=services.user_actor(user),
+    )
+    columns = [f.attname for f in LedgerEntry._meta.concrete_fields]
+    for entry in entries:
+        stored = LedgerEntry.objects.get(pk=entry.pk)
+        assert [getattr(stored, c) for c in columns] == [getattr(entry, c) for c in columns]
+    assert entries[0].source == source and entries[0].actor_id == user.pk
 
 
 def test_passed_account_object_is_refreshed(account, actor):
