@@ -54,10 +54,6 @@ def _settled(payment: Payment) -> bool:
     return payment.status == PaymentStatus.COMPLETED and payment.direction == "incoming"
 
 
-def _free(payment: Payment):
-    return payment.amount - payment.amount_allocated - payment.amount_reversed
-
-
 PAYMENT_ACTIONS = {
     "approve": fsm_action(
         "approve",
@@ -131,7 +127,7 @@ PAYMENT_ACTIONS = {
             payment=p.pk, actor=a, allocations=[(d["invoice"], optional_amount(d))]
         ),
         done="Payment {number} assigned.",
-        offered=lambda p, user: _settled(p) and _free(p).amount > 0,
+        offered=lambda p, user: _settled(p) and p.unallocated.amount > 0,
         form_needs_object=True,
     ),
 }

@@ -1,5 +1,12 @@
 """Every write of the payments app (SPEC section 5). One transaction per operation."""
 
+from .completion import (
+    complete_gateway_payment,
+    mark_invoice_paid,
+    mark_payment_paid,
+    record_payment,
+)
+from .credit import assign_payment, pay_from_balance, pay_invoice_from_balance
 from .dispatch import transition
 from .gateway_flows import (
     create_payment_link,
@@ -11,6 +18,7 @@ from .gateway_flows import (
     start_direct_debit,
 )
 from .groups import record_group_payment
+from .issuing import issue_invoice
 from .lifecycle import (
     approve_by_erp,
     cancel_invoice,
@@ -20,19 +28,8 @@ from .lifecycle import (
     send_receipt,
 )
 from .reversals import record_dispute, refund_invoice, refund_payment
-from .settlement import (
-    apply_wallet,
-    assign_payment,
-    complete_gateway_payment,
-    issue_invoice,
-    mark_invoice_paid,
-    mark_payment_paid,
-    pay_from_balance,
-    pay_invoice_from_balance,
-    record_payment,
-    request_wallet_top_up,
-)
 from .transitions import available_transitions, check_permission, refusal
+from .wallet_flows import apply_wallet, request_wallet_top_up
 
 __all__ = [
     "apply_wallet",

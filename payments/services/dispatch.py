@@ -12,8 +12,9 @@ from ledger.services import Actor
 
 from ..models import Payment
 from .common import lock_payment
+from .completion import complete_gateway_payment, mark_payment_paid
+from .credit import pay_from_balance
 from .lifecycle import create_receipt, send_receipt
-from .settlement import complete_gateway_payment, mark_payment_paid, pay_from_balance
 from .transitions import apply, check_permission
 
 WITH_EFFECTS = {

@@ -18,8 +18,8 @@ from ledger.services import Actor
 from .. import gateways
 from ..models import LinkState, Payment, PaymentLink, PaymentStatus
 from .common import lock_payment, open_payment_for
-from .settlement import awaiting_erp
 from .transitions import apply, refusal, refuse
+from .waiting import awaiting_erp
 
 S = PaymentStatus
 LINK_SALT = "billfold.payment-link"

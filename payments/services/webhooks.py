@@ -17,9 +17,9 @@ from .. import gateways
 from ..gateways import WebhookRejected
 from ..models import EventStatus, GatewayEvent, Payment, PaymentStatus
 from .common import lock_payment
+from .completion import complete_gateway_payment
 from .gateway_flows import mark_links_paid
 from .reversals import record_dispute
-from .settlement import complete_gateway_payment
 from .transitions import apply
 
 S = PaymentStatus

@@ -1,0 +1,293 @@
+"""Money arriving: staff mark a payment or an invoice as paid, a gateway confirms a
+payment, money received without an invoice becomes account credit (SPEC section 5).
+
+Every path ends in ``_complete``: check the transition, record it, then either credit
+the payment's wallet or allocate it to its invoice and post the ``PAYM`` credit.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from moneyed import Money
+
+from ledger import services as ledger
+from ledger.errors import InvalidInput, StateConflict
+from ledger.models import Account, EntryKind, Invoice
+from ledger.models.invoices import OPEN
+from ledger.money import to_money
+from ledger.services import Actor, Posting
+from wallets import services as wallets
+
+from ..models import Payment, PaymentStatus, PaymentType
+from ..models.payments import MANUAL_METHODS, RECEIPT_METHODS
+from .common import create_payment, lock_payment, open_payment_for
+from .credit import allocate
+from .transitions import apply, refusal, refuse
+from .waiting import open_waiting_payment
+
+S = PaymentStatus
+
+
+def clean_method(method: str, allowed=MANUAL_METHODS) -> str:
+    """The method staff chose, refused unless it is one they may record by hand."""
+    if method not in allowed:
+        raise InvalidInput(
+            f"method: {method or 'empty'} is not one of {', '.join(sorted(allowed))}.",
+            field="method",
+        )
+    return method
+
+
+def require_payable(invoice: Invoice, *, field: str) -> None:
+    """Money can only be received for an invoice that still owes (``OPEN``)."""
+    if invoice.status not in OPEN:
+        raise StateConflict(
+            f"Invoice {invoice} is {invoice.get_status_display().lower()}: nothing is due on it.",
+            field=field,
+        )
+
+
+def _paid_amount(payment: Payment, amount, currency: str) -> Money:
+    """What staff say arrived: the payment's amount unless they give one (positive)."""
+    paid = payment.amount if amount is None else to_money(amount, currency)
+    if paid.amount <= 0:
+        raise InvalidInput("amount: must be positive.", field="amount")
+    return paid
+
+
+def _completing_method(payment: Payment, name: str, method: str) -> str:
+    """Refuse unless transition ``name`` may complete the payment with ``method``;
+    return the method to record (a receipt already names it, whatever staff chose)."""
+    if payment.direction != "incoming":
+        raise refuse(payment, name, "it is an outgoing payment")
+    if payment.method in RECEIPT_METHODS and payment.status in (
+        S.RECEIPT_CREATING,
+        S.RECEIPT_SENT,
+    ):
+        method = payment.method
+    why = refusal(payment, name, method=method)
+    if why:
+        raise refuse(payment, name, why)
+    return method
+
+
+def _record_completion(
+    payment: Payment, name: str, *, method: str, amount: Money, reference, note, actor, at
+) -> None:
+    """Run the transition with what arrived: method, amount, the payer's reference."""
+    payment.method = method
+    payment.amount = amount
+    payment.reference = (reference or payment.reference)[:100]
+    payment.note = (note or payment.note)[:255]
+    apply(
+        payment,
+        name,
+        actor=actor,
+        at=at,
+        reason=note,
+        extra_fields=["method", "amount", "currency", "reference", "note"],
+    )
+
+
+def _credit_wallet(payment: Payment, amount: Money, actor: Actor, at) -> None:
+    """Money for a wallet: credited to it now that it arrived; the account ledger sees
+    it when the wallet pays an invoice (CRMO) or turns into credit (CRED)."""
+    wallets.top_up(
+        wallet=payment.wallet_id,
+        amount=amount,
+        actor=actor,
+        source=payment,
+        reference=payment.reference_code,
+        at=at,
+    )
+
+
+def _post_received(
+    payment: Payment, account: Account, invoice: Invoice | None, amount: Money, actor, at
+) -> None:
+    """Allocate the money to the invoice (what is due at most; the surplus stays as
+    credit) and post the ``PAYM`` credit."""
+    posting_ref = payment.reference_code
+    if invoice is not None:
+        allocate(payment, invoice, min(amount, invoice.amount_due), actor, at)
+        posting_ref = invoice.reference
+    description = (
+        f"Payment {payment.number}"
+        + (f" for invoice {invoice.number}" if invoice else " (account credit)")
+        + (f" — ref {payment.reference}" if payment.reference else "")
+    )
+    ledger.post(
+        account=account,
+        postings=[
+            Posting(
+                kind=EntryKind.PAYMENT,
+                amount=amount,
+                reference=posting_ref,
+                description=description,
+                invoice=invoice,
+                source=payment,
+                method=payment.method,
+            )
+        ],
+        actor=actor,
+        at=at,
+    )
+
+
+def complete(
+    payment: Payment,
+    account: Account,
+    *,
+    method: str,
+    amount: Money,
+    actor: Actor,
+    reference: str,
+    note: str,
+    at,
+    name: str = "mark_paid",
+) -> Payment:
+    """Complete a locked payment for ``amount`` (transition ``name``: staff's
+    ``mark_paid`` or a gateway's ``complete_from_gateway``), then credit its wallet, or
+    allocate it to its invoice, post ``PAYM`` and open a payment for any rest."""
+    method = _completing_method(payment, name, method)
+    invoice = None
+    if payment.invoice_id:
+        _acc, invoice = ledger.lock_invoice(payment.invoice_id)
+        require_payable(invoice, field="invoice")
+    _record_completion(
+        payment,
+        name,
+        method=method,
+        amount=amount,
+        reference=reference,
+        note=note,
+        actor=actor,
+        at=at,
+    )
+    if payment.wallet_id:
+        _credit_wallet(payment, amount, actor, at)
+        return payment
+    _post_received(payment, account, invoice, amount, actor, at)
+    if invoice is not None:
+        open_waiting_payment(invoice, account, actor, at=at, reason="rest of a part payment")
+    return payment
+
+
+def mark_payment_paid(
+    *,
+    payment: Payment | int,
+    method: str,
+    actor: Actor,
+    amount=None,
+    reference: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> Payment:
+    """Staff record that the money of a payment arrived (SPEC: Mark as paid).
+
+    ``amount`` defaults to the payment's amount. Less opens a new waiting payment for
+    the rest; more pays the invoice and leaves the surplus on the account as credit.
+    """
+    with transaction.atomic():
+        account, locked = lock_payment(payment)
+        return complete(
+            locked,
+            account,
+            method=clean_method(method),
+            amount=_paid_amount(locked, amount, account.currency),
+            actor=actor,
+            reference=reference,
+            note=note,
+            at=at,
+        )
+
+
+def complete_gateway_payment(
+    *,
+    payment: Payment | int,
+    actor: Actor,
+    amount=None,
+    reference: str = "",
+    at: datetime | None = None,
+) -> Payment:
+    """A gateway confirmed the money of a ``processing`` payment: complete it, assign it
+    to its invoice and post ``PAYM`` (SPEC section 5)."""
+    with transaction.atomic():
+        account, locked = lock_payment(payment)
+        paid = locked.amount if amount is None else to_money(amount, account.currency)
+        return complete(
+            locked,
+            account,
+            method=locked.method,
+            amount=paid,
+            actor=actor,
+            reference=reference,
+            note="",
+            at=at,
+            name="complete_from_gateway",
+        )
+
+
+def mark_invoice_paid(
+    *,
+    invoice: Invoice | int,
+    method: str,
+    actor: Actor,
+    amount=None,
+    reference: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> Payment:
+    """Mark an invoice as paid: complete its waiting payment (opening one if it has
+    none, e.g. after a dispute or an expiry was cancelled) and post ``PAYM``."""
+    method = clean_method(method)
+    with transaction.atomic():
+        account, locked_invoice = ledger.lock_invoice(invoice)
+        require_payable(locked_invoice, field="status")
+        payment = open_payment_for(locked_invoice)
+        if payment is None:
+            payment = open_waiting_payment(locked_invoice, account, actor, at=at)
+        elif payment.status == S.PENDING_BILLING:
+            raise refuse(payment, "mark_paid", "the ERP has not approved the invoice yet")
+        return complete(
+            payment,
+            account,
+            method=method,
+            amount=_paid_amount(payment, amount, account.currency),
+            actor=actor,
+            reference=reference,
+            note=note,
+            at=at,
+        )
+
+
+def record_payment(
+    *,
+    account: Account | int,
+    amount,
+    method: str,
+    actor: Actor,
+    reference: str = "",
+    note: str = "",
+    at: datetime | None = None,
+) -> Payment:
+    """Money received without an invoice: a completed ``top_up`` payment whose
+    ``PAYM`` credit stays on the account until assigned (SPEC section 5)."""
+    method = clean_method(method)
+    with transaction.atomic():
+        account_id = account.pk if isinstance(account, Account) else account
+        locked = ledger.lock_account(account_id)
+        money = to_money(amount, locked.currency)
+        payment = create_payment(
+            account=locked, type=PaymentType.TOP_UP, amount=money, actor=actor, at=at
+        )
+        return complete(
+            payment,
+            locked,
+            method=method,
+            amount=money,
+            actor=actor,
+            reference=reference,
+            note=note,
+            at=at,
+        )
