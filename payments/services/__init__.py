@@ -7,7 +7,6 @@ from .completion import (
     record_payment,
 )
 from .credit import assign_payment, pay_from_balance, pay_invoice_from_balance
-from .dispatch import transition
 from .gateway_flows import (
     create_payment_link,
     force_direct_debit,
@@ -62,5 +61,4 @@ __all__ = [
     "send_receipt",
     "start_card_payment",
     "start_direct_debit",
-    "transition",
 ]

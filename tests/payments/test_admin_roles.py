@@ -11,6 +11,7 @@ from django.test import Client
 
 from ledger.models import LedgerEntry
 from payments import services as pay
+from payments.gateways.sandbox import CARD_SUCCESS
 from payments.models import Payment, PaymentTransition
 from payments.roles import AUDITOR, BILLING_ADMIN, BILLING_CLERK
 from wallets import services as wallets
@@ -109,8 +110,7 @@ def test_auditor_can_read_but_change_nothing(waiting, completed):
 
 
 def test_no_action_while_processing_and_a_forged_post_is_refused(waiting, actor):
-    Payment.objects.filter(pk=waiting.pk).update(method="card")
-    pay.transition(payment=waiting, name="start_processing", actor=actor)
+    pay.start_card_payment(payment=waiting, card_number=CARD_SUCCESS, actor=actor)
     admin = client_for(BILLING_ADMIN)
     assert buttons(admin, waiting) == []
     before = counts()

@@ -11,11 +11,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from moneyed import Money
 
 from ledger.errors import InvalidInput, StateConflict
 from payments import services as pay
+from payments.gateways.sandbox import CARD_DECLINE, CARD_SUCCESS
 from payments.models import Payment, PaymentTransition
 from payments.services.common import create_payment
 
@@ -62,6 +64,22 @@ def method_allows(method: str, status: str) -> bool:
 
 def allowed(type_, method, status) -> bool:
     return status in TYPE_ALLOWS[type_] and method_allows(method, status)
+
+
+IBAN = "DE89 3704 0044 0532 0130 00"  # the sandbox confirms it three days later
+
+
+def start_at_gateway(payment: Payment, method: str, actor, card: str = CARD_SUCCESS) -> Payment:
+    """Send a waiting payment to the sandbox gateway, as the member's payment page (a
+    card) or staff forcing a direct debit do; it is ``processing`` until the answer."""
+    if method == "card":
+        return pay.start_card_payment(payment=payment, card_number=card, actor=actor)
+    return pay.start_direct_debit(payment=payment, iban=IBAN, actor=actor)
+
+
+def deliver_gateway_answers():
+    """The sandbox gateway's queued webhooks, delivered now (fast-forward)."""
+    call_command("deliver_sandbox_events", "--all")
 
 
 def choose_method(payment: Payment, method: str) -> Payment:
@@ -149,7 +167,7 @@ def reach(new_payment, credit, actor, mailoutbox, send_receipt, type_, method, t
         assert len(mailoutbox) == 1
         start = "receipt_creating"
     elif target == "processing":
-        pay.transition(payment=payment, name="start_processing", actor=actor)
+        start_at_gateway(payment, method, actor)
     elif target == "completed":
         pay.mark_payment_paid(payment=payment, method=method, actor=actor)
         ref = f"PAYM-{payment.number}" if type_ == "top_up" else f"INVC-{payment.invoice.number}"
@@ -193,11 +211,9 @@ def refuse(new_payment, credit, actor, type_, method, target):
             pay.approve_by_erp(payment=payment, actor=actor)
         assert_refused(refused, payment, "not possible from 'waiting_for_payment'")
     elif target == "expired":
-        # The job passes it by even though it is past due; forcing it is refused.
+        # The job passes it by even though it is past due; the machine refuses it too.
         assert pay.expire_due_payments(today=payment.due_date + timedelta(days=30)) == 0
-        with pytest.raises(StateConflict) as refused:
-            pay.transition(payment=payment, name="expire", actor=actor)
-        assert_refused(refused, payment, "its type does not allow the status 'expired'")
+        assert pay.refusal(payment, "expire") == "its type does not allow the status 'expired'"
     elif target == "paid_from_balance":
         with pytest.raises(StateConflict) as refused:
             pay.pay_from_balance(payment=payment, actor=actor)
@@ -210,9 +226,16 @@ def refuse(new_payment, credit, actor, type_, method, target):
             pay.send_receipt(payment=payment, actor=actor)
         assert_refused(refused, payment, "not possible from 'waiting_for_payment'")
     elif target == "processing":
-        with pytest.raises(StateConflict) as refused:
-            pay.transition(payment=payment, name="start_processing", actor=actor)
-        assert_refused(refused, payment, "only card, direct_debit payments are processed")
+        # Neither gateway takes a payment whose member chose another method, and the
+        # machine would not let it process anyway.
+        label = payment.get_method_display()
+        for start in ("card", "direct_debit"):
+            with pytest.raises(InvalidInput, match=rf"payment {payment.number} is a {label} pay"):
+                start_at_gateway(payment, start, actor)
+        assert (
+            pay.refusal(payment, "start_processing")
+            == "only card, direct_debit payments are processed by a gateway"
+        )
     elif target == "completed":
         with pytest.raises(InvalidInput, match=rf"method: {method} is not one of"):
             pay.mark_payment_paid(payment=payment, method=method, actor=actor)
@@ -289,8 +312,7 @@ def test_status_cannot_be_assigned_directly(account, issue):
 @pytest.fixture
 def processing(account, issue, actor):
     invoice = issue(account, "75.00")
-    payment = choose_method(waiting_payment(invoice), "card")
-    pay.transition(payment=payment, name="start_processing", actor=actor)
+    payment = start_at_gateway(waiting_payment(invoice), "card", actor)
     return fresh(payment)
 
 
@@ -307,7 +329,6 @@ STAFF_ACTIONS = {
     "approve_by_erp": lambda p, a: pay.approve_by_erp(payment=p, actor=a),
     "refund_payment": lambda p, a: pay.refund_payment(payment=p, actor=a),
     "record_dispute": lambda p, a: pay.record_dispute(payment=p, actor=a),
-    "expire": lambda p, a: pay.transition(payment=p, name="expire", actor=a),
 }
 
 
@@ -322,6 +343,14 @@ def test_every_staff_action_is_refused_while_processing(processing, account, cre
     assert snapshot() == before
 
 
+def test_the_expiry_job_passes_a_processing_payment_by(processing):
+    before = snapshot()
+    assert pay.expire_due_payments(today=past(-365)) == 0
+    assert snapshot() == before
+    assert pay.refusal(processing, "expire").startswith("a gateway is processing it")
+    assert fresh(processing).status == "processing"
+
+
 def test_processing_offers_no_staff_action(processing, django_user_model):
     boss = django_user_model.objects.create_superuser("boss", "boss@example.test", "x")
     assert pay.available_transitions(processing, boss) == []
@@ -330,9 +359,14 @@ def test_processing_offers_no_staff_action(processing, django_user_model):
     assert pay.refusal(processing, "fail_processing") is None
 
 
-def test_gateway_decline_returns_to_waiting(processing, actor):
-    pay.transition(payment=processing, name="fail_processing", actor=actor)
-    assert fresh(processing).status == "waiting_for_payment"
+def test_gateway_decline_returns_to_waiting(account, issue, actor):
+    payment = waiting_payment(issue(account, "75.00"))
+    start_at_gateway(payment, "card", actor, card=CARD_DECLINE)
+    assert fresh(payment).status == "processing"
+    deliver_gateway_answers()
+    assert fresh(payment).status == "waiting_for_payment"
+    last = fresh(payment).transitions.order_by("-id").first()
+    assert (last.name, last.source) == ("fail_processing", "processing")
 
 
 def test_mark_paid_refused_while_pending_billing(erp_account, issue, actor):
@@ -345,9 +379,13 @@ def test_mark_paid_refused_while_pending_billing(erp_account, issue, actor):
     with pytest.raises(StateConflict) as refused:
         pay.mark_payment_paid(payment=payment, method="cash", actor=actor)
     assert_refused(refused, payment, "not possible from 'pending_billing'")
-    for name in ("create_receipt", "start_processing", "pay_from_balance"):
+    for attempt in (
+        lambda: pay.create_receipt(payment=payment, method="bank_transfer", actor=actor),
+        lambda: start_at_gateway(payment, "card", actor),
+        lambda: pay.pay_from_balance(payment=payment, actor=actor),
+    ):
         with pytest.raises(StateConflict) as refused:
-            pay.transition(payment=payment, name=name, actor=actor)
+            attempt()
         assert_refused(refused, payment, "pending_billing")
     assert snapshot() == before
 
@@ -374,9 +412,11 @@ def test_create_receipt_refuses_a_method_other_than_the_chosen_one(account, issu
 
 @pytest.fixture
 def in_status(make_account, issue, credit, actor):
-    """A rendered_services payment brought to ``status`` through the services."""
+    """A rendered_services payment brought to ``status`` through the services (to
+    ``processing`` by card at the sandbox gateway, which will answer as ``card`` says
+    once the test delivers its webhooks)."""
 
-    def make(status):
+    def make(status, card=CARD_SUCCESS):
         account = make_account(erp_managed=status == "pending_billing")
         invoice = issue(account, "75.00", due_date=past(3))
         payment = waiting_payment(invoice)
@@ -389,8 +429,7 @@ def in_status(make_account, issue, credit, actor):
             if status == "receipt_sent":
                 pay.send_receipt(payment=payment, actor=actor)
         elif status == "processing":
-            choose_method(payment, "direct_debit")
-            pay.transition(payment=payment, name="start_processing", actor=actor)
+            start_at_gateway(payment, "card", actor, card=card)
         elif status == "completed":
             pay.mark_payment_paid(payment=payment, method="bank_transfer", actor=actor)
         elif status == "paid_from_balance":
@@ -437,52 +476,62 @@ FROM = {
 }
 
 
+# The real entry point of each transition that a service runs on request; the expiry
+# job and the gateway's answers (its webhooks) run the others.
+SERVICES = {
+    "approve": lambda p, a: pay.approve_by_erp(payment=p, actor=a),
+    "cancel": lambda p, a: pay.cancel_payment(payment=p, actor=a),
+    "create_receipt": lambda p, a: pay.create_receipt(payment=p, actor=a, method=p.method or None),
+    "send_receipt": lambda p, a: pay.send_receipt(payment=p, actor=a),
+    "complete_from_gateway": lambda p, a: pay.complete_gateway_payment(payment=p, actor=a),
+}
+GATEWAY_ANSWERS = {"fail_processing": CARD_DECLINE, "complete_from_gateway": CARD_SUCCESS}
+
+
 @pytest.mark.parametrize("status", STATUSES)
 @pytest.mark.parametrize("name", sorted(FROM))
 def test_transition_from_each_status(in_status, actor, mailoutbox, status, name):
-    payment = in_status(status)
+    payment = in_status(status, card=GATEWAY_ANSWERS.get(name, CARD_SUCCESS))
     if name == "create_receipt" and not payment.method:
         payment = choose_method(payment, "bank_transfer")
     if status in FROM[name]:
-        pay.transition(payment=payment, name=name, actor=actor)
+        assert pay.refusal(payment, name) is None
+        if name in GATEWAY_ANSWERS:
+            deliver_gateway_answers()
+        elif name == "expire":
+            assert pay.expire_due_payments(today=payment.due_date + timedelta(days=1)) == 1
+        else:
+            SERVICES[name](payment, actor)
         row = PaymentTransition.objects.filter(payment=payment).order_by("-id").first()
         assert (row.name, row.source) == (name, status)
         assert fresh(payment).status == row.target
         return
+    assert pay.refusal(payment, name) is not None
     before = snapshot()
-    with pytest.raises(StateConflict) as refused:
-        pay.transition(payment=payment, name=name, actor=actor)
-    assert_refused(refused, payment, "cannot ")
+    if name in SERVICES:
+        with pytest.raises(StateConflict) as refused:
+            SERVICES[name](payment, actor)
+        assert_refused(refused, payment, "cannot ")
+    elif name == "expire":
+        assert pay.expire_due_payments(today=payment.due_date + timedelta(days=30)) == 0
+    # start_processing and fail_processing have no entry point but a gateway's: a
+    # payment can only be sent to it by its own start (tested above) and answered by it.
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(
-    "name, method, start",
-    [
-        ("mark_paid", "bank_transfer", None),
-        ("pay_from_balance", "account_balance", None),
-        ("complete_from_gateway", "card", "start_processing"),
-    ],
-)
-def test_generic_transition_cannot_settle_without_posting(
-    account, issue, credit, actor, name, method, start
-):
+@pytest.mark.parametrize("settle", ["mark_paid", "pay_from_balance", "complete_from_gateway"])
+def test_every_way_to_settle_posts_the_money(account, issue, credit, actor, settle):
     invoice = issue(account, "75.00")
     credit(account, "100.00")
-    payment = choose_method(waiting_payment(invoice), method)
-    if start:
-        pay.transition(payment=payment, name=start, actor=actor)
+    payment = waiting_payment(invoice)
     seq = last_seq(account)
-    pay.transition(payment=payment, name=name, actor=actor)
-    # The generic path runs the transition's own service: money is recorded.
+    if settle == "mark_paid":
+        pay.mark_payment_paid(payment=payment, method="bank_transfer", actor=actor)
+    elif settle == "pay_from_balance":
+        pay.pay_from_balance(payment=payment, actor=actor)
+    else:
+        start_at_gateway(payment, "card", actor)
+        deliver_gateway_answers()
     assert entries_after(account, seq)[0][:3] == ("PAYM", 0, Decimal("75.00"))
     assert fresh(invoice).status == "paid"
     assert fresh(payment).status in ("completed", "paid_from_balance")
-
-
-def test_unknown_transition_name_is_refused(account, issue, actor):
-    payment = waiting_payment(issue(account, "75.00"))
-    before = snapshot()
-    with pytest.raises(InvalidInput, match="'teleport' is not a payment transition"):
-        pay.transition(payment=payment, name="teleport", actor=actor)
-    assert snapshot() == before
