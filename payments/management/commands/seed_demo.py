@@ -195,81 +195,95 @@ class Command(BaseCommand):
             )
         for month_no, month in enumerate(self.month_starts(start, now)):
             at = month + timedelta(hours=index)
-            specs = [
-                LineSpec(desc, Decimal(qty) + (rng.randint(0, 3) if qty > 5 else 0), price)
-                for desc, qty, price in lines
-            ]
-            invoice = ledger.create_invoice(
-                account=account,
-                actor=actor,
-                lines=specs,
-                description=f"Services {month:%B %Y}",
-            )
-            invoice = payments.issue_invoice(invoice=invoice, actor=actor, at=at)
+            invoice = self.issue_month(account, lines, month, at, rng, actor)
             if invoice.amount_due.amount <= 0:
                 continue
-            waiting = Payment.objects.filter(invoice=invoice).order_by("-id").first()
-            if waiting.status == PaymentStatus.PENDING_BILLING:
-                payments.approve_by_erp(payment=waiting, actor=actor, reason="ERP sync")
-            paid_at = at + timedelta(days=rng.randint(3, 13), hours=rng.randint(1, 7))
-            method = ["bank_transfer", "bank_transfer", "card", "direct_debit", "cheque"][
-                (index + month_no) % 5
-            ]
-            if index == 0 and month_no == 4:  # part payment, the rest a week later
-                half = (invoice.amount_due.amount / 2).quantize(Decimal("0.01"))
-                payments.mark_invoice_paid(
-                    invoice=invoice,
-                    method="bank_transfer",
-                    amount=str(half),
-                    actor=actor,
-                    at=paid_at,
-                )
-                paid_at += timedelta(days=7)
-            payment = payments.mark_invoice_paid(
+            payment, paid_at = self.pay_month(invoice, index, month_no, at, rng, actor)
+            self.month_events(account, invoice, payment, paid_at, index, month_no, actor)
+
+    def issue_month(self, account, lines, month, at, rng, actor):
+        """The month's invoice, issued (hourly quantities vary a little)."""
+        specs = [
+            LineSpec(desc, Decimal(qty) + (rng.randint(0, 3) if qty > 5 else 0), price)
+            for desc, qty, price in lines
+        ]
+        invoice = ledger.create_invoice(
+            account=account,
+            actor=actor,
+            lines=specs,
+            description=f"Services {month:%B %Y}",
+        )
+        return payments.issue_invoice(invoice=invoice, actor=actor, at=at)
+
+    def pay_month(self, invoice, index, month_no, at, rng, actor):
+        """Approve it for the ERP if needed and mark it paid (once in two halves);
+        returns the payment and when it was paid."""
+        waiting = Payment.objects.filter(invoice=invoice).order_by("-id").first()
+        if waiting.status == PaymentStatus.PENDING_BILLING:
+            payments.approve_by_erp(payment=waiting, actor=actor, reason="ERP sync")
+        paid_at = at + timedelta(days=rng.randint(3, 13), hours=rng.randint(1, 7))
+        method = ["bank_transfer", "bank_transfer", "card", "direct_debit", "cheque"][
+            (index + month_no) % 5
+        ]
+        if index == 0 and month_no == 4:  # part payment, the rest a week later
+            half = (invoice.amount_due.amount / 2).quantize(Decimal("0.01"))
+            payments.mark_invoice_paid(
                 invoice=invoice,
-                method=method,
+                method="bank_transfer",
+                amount=str(half),
                 actor=actor,
-                reference=f"BT{rng.randint(10**5, 10**6)}",
                 at=paid_at,
             )
-            if index == 3 and month_no == 6:  # overpaid by 40.00: stays as credit
-                payments.record_payment(
-                    account=account,
-                    amount="40.00",
-                    method="bank_transfer",
-                    actor=actor,
-                    reference="overpayment",
-                    at=paid_at + timedelta(hours=1),
-                )
-            if index == 1 and month_no == 8:  # partial refund of a desk day
-                payments.refund_payment(
-                    payment=payment,
-                    amount="64.00",
-                    actor=actor,
-                    reason="desk unavailable one day",
-                    at=paid_at + timedelta(days=2),
-                )
-            if index == 4 and month_no == 9:  # whole refund
-                payments.refund_invoice(
-                    invoice=invoice,
-                    actor=actor,
-                    reason="service not delivered",
-                    at=paid_at + timedelta(days=3),
-                )
-            if index == 0 and month_no == 10:  # card chargeback, later paid again
-                payments.record_dispute(
-                    payment=payment,
-                    actor=actor,
-                    reason="chargeback: not recognised",
-                    at=paid_at + timedelta(days=4),
-                )
-                payments.mark_invoice_paid(
-                    invoice=invoice,
-                    method="bank_transfer",
-                    actor=actor,
-                    reference="after dispute",
-                    at=paid_at + timedelta(days=9),
-                )
+            paid_at += timedelta(days=7)
+        payment = payments.mark_invoice_paid(
+            invoice=invoice,
+            method=method,
+            actor=actor,
+            reference=f"BT{rng.randint(10**5, 10**6)}",
+            at=paid_at,
+        )
+        return payment, paid_at
+
+    def month_events(self, account, invoice, payment, paid_at, index, month_no, actor):
+        """What happened after a few payments: an overpayment, refunds, a chargeback."""
+        if index == 3 and month_no == 6:  # overpaid by 40.00: stays as credit
+            payments.record_payment(
+                account=account,
+                amount="40.00",
+                method="bank_transfer",
+                actor=actor,
+                reference="overpayment",
+                at=paid_at + timedelta(hours=1),
+            )
+        if index == 1 and month_no == 8:  # partial refund of a desk day
+            payments.refund_payment(
+                payment=payment,
+                amount="64.00",
+                actor=actor,
+                reason="desk unavailable one day",
+                at=paid_at + timedelta(days=2),
+            )
+        if index == 4 and month_no == 9:  # whole refund
+            payments.refund_invoice(
+                invoice=invoice,
+                actor=actor,
+                reason="service not delivered",
+                at=paid_at + timedelta(days=3),
+            )
+        if index == 0 and month_no == 10:  # card chargeback, later paid again
+            payments.record_dispute(
+                payment=payment,
+                actor=actor,
+                reason="chargeback: not recognised",
+                at=paid_at + timedelta(days=4),
+            )
+            payments.mark_invoice_paid(
+                invoice=invoice,
+                method="bank_transfer",
+                actor=actor,
+                reference="after dispute",
+                at=paid_at + timedelta(days=9),
+            )
 
     def seed_current_month(self, accounts, now, actor):
         """Recent invoices left in every open payment status."""
