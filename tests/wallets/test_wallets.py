@@ -361,13 +361,15 @@ def test_transfer_beyond_available_is_refused(account, make_wallet, actor):
 # --- prepayment memos are final -----------------------------------------------------------
 
 
-def test_prepayment_memo_cannot_be_cancelled_nor_its_invoice(account, make_wallet, issued, actor):
+def test_an_invoice_carrying_a_prepayment_memo_cannot_be_cancelled(
+    account, make_wallet, issued, actor
+):
+    """A prepayment memo is final: there is no service that cancels one (the model has no
+    cancelled status), and the invoice it pays cannot be cancelled either."""
     wallet = make_wallet(account, grant="500.00")
     invoice = issued(account, "75.00", "25.00")
     (memo,) = pay.apply_wallet(wallet=wallet, invoice=invoice, amount="30.00", actor=actor)
     before = snapshot()
-    with pytest.raises(StateConflict, match="wallet prepayment: it cannot be cancelled"):
-        wallets.cancel_credit_memo(memo=memo, actor=actor)
     with pytest.raises(StateConflict, match="wallet prepayment of .* was applied") as exc:
         pay.cancel_invoice(invoice=invoice, actor=actor, reason="mistake")
     assert "refund" in str(exc.value)

@@ -1,10 +1,10 @@
 """Every write of the wallets app (SPEC section 6). One transaction per operation."""
 
 from .core import (
-    cancel_credit_memo,
     close_wallet,
     create_wallet,
     lock_wallet,
+    lock_wallet_and_account,
     take_back,
     top_up,
     transfer_to_credit,
@@ -24,12 +24,12 @@ from .invoices import (
 __all__ = [
     "add_ongoing_line",
     "apply_to_invoice",
-    "cancel_credit_memo",
     "capture_holds",
     "close_wallet",
     "create_wallet",
     "follow_invoice",
     "lock_wallet",
+    "lock_wallet_and_account",
     "release_hold",
     "release_holds",
     "remove_ongoing_line",

@@ -15,6 +15,7 @@ from moneyed import Money
 
 from ledger import services as ledger
 from ledger.errors import InsufficientFunds, InvalidInput, StateConflict
+from ledger.locks import lock_row
 from ledger.models import Account, EntryKind
 from ledger.money import format_money, to_money
 from ledger.services import Actor, Posting
@@ -23,14 +24,17 @@ from ..models import TxKind, Wallet, WalletStatus, WalletTransaction
 
 
 def lock_wallet(wallet: Wallet | int) -> Wallet:
-    """Lock the wallet row only (``of=self``: FOR UPDATE would otherwise also lock the
-    joined account row and break the lock order account -> invoice -> wallet)."""
+    """Lock the wallet row only; its account is read in the same query but not locked
+    (the account comes before the wallet in the lock order of ``ledger.locks``)."""
+    return lock_row(Wallet, wallet, select_related=("account",))
+
+
+def lock_wallet_and_account(wallet: Wallet | int) -> tuple[Account, Wallet]:
+    """Lock the wallet's account, then the wallet (the order of ``ledger.locks``): for
+    a movement that also posts to the account's ledger."""
     wallet_id = wallet.pk if isinstance(wallet, Wallet) else int(wallet)
-    return (
-        Wallet.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("account")
-        .get(pk=wallet_id)
-    )
+    account_id = Wallet.objects.values_list("account_id", flat=True).get(pk=wallet_id)
+    return ledger.lock_account(account_id), lock_wallet(wallet_id)
 
 
 def positive(value, currency: str, field: str = "amount") -> Money:
@@ -285,11 +289,8 @@ def transfer_to_credit(
     *, wallet: Wallet | int, amount, actor: Actor, at: datetime | None = None
 ) -> WalletTransaction:
     """Move wallet money to the account as credit that never expires (``CRED`` +)."""
-    wallet_id = wallet.pk if isinstance(wallet, Wallet) else int(wallet)
     with transaction.atomic():
-        account_id = Wallet.objects.values_list("account_id", flat=True).get(pk=wallet_id)
-        account = ledger.lock_account(account_id)
-        locked = lock_wallet(wallet_id)
+        account, locked = lock_wallet_and_account(wallet)
         require_active(locked)
         money = positive(amount, locked.currency)
         if money > locked.available:
@@ -335,12 +336,3 @@ def close_wallet(*, wallet: Wallet | int, actor: Actor) -> Wallet:
         locked.closed_at = timezone.now()
         locked.save(update_fields=["status", "closed_at"])
         return locked
-
-
-def cancel_credit_memo(*, memo, actor: Actor):
-    """Prepayment credit memos are final (SPEC section 6): always refused, clearly."""
-    raise StateConflict(
-        f"Credit memo {memo} is a wallet prepayment: it cannot be cancelled. Refund the "
-        "invoice instead, or transfer wallet money to account credit.",
-        field="status",
-    )

@@ -1,7 +1,8 @@
 """Wallet money on invoices: prepayment credit memos on issued invoices, holds on
 ongoing ones that follow consumption, capture at issue, release at cancellation.
 
-Lock order (as everywhere): account, invoice, wallet(s) in id order.
+Lock order (``ledger.locks``): account, invoice, wallet(s) in id order, then each
+wallet's hold.
 """
 
 from datetime import datetime
@@ -12,14 +13,14 @@ from moneyed import Money
 
 from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
+from ledger.locks import lock_row
 from ledger.models import EntryKind, Invoice, InvoiceLine, InvoiceStatus
+from ledger.models.invoices import WALLET_PAYABLE
 from ledger.money import format_money
 from ledger.services import Actor, Posting
 
 from ..models import CreditMemo, Hold, HoldStatus, TxKind, Wallet
 from .core import insufficient, lock_wallet, positive, record, require_active
-
-PAYABLE = (InvoiceStatus.DUE, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.DISPUTED)
 
 
 def _same_account(wallet: Wallet, invoice: Invoice) -> None:
@@ -28,6 +29,61 @@ def _same_account(wallet: Wallet, invoice: Invoice) -> None:
             f"wallet: '{wallet.name}' belongs to another account than invoice {invoice}.",
             field="wallet",
         )
+
+
+def _lock_active_holds(invoice: Invoice):
+    """Yield ``(wallet, hold)`` for each active hold of the invoice, both locked, in
+    wallet id order (the caller holds the invoice lock)."""
+    holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE)
+    for wallet_id, hold_id in holds.order_by("wallet_id", "id").values_list("wallet_id", "pk"):
+        wallet = lock_wallet(wallet_id)
+        yield wallet, lock_row(Hold, hold_id)
+
+
+def _prepay_line(wallet, invoice, line, part, actor, *, kind, hold, at) -> tuple:
+    """Consume ``part`` of the locked wallet for one line of the locked invoice: the
+    drawdown (or capture), its approved prepayment credit memo, and the ``CRMO``
+    posting to make. Returns ``(memo, posting)``."""
+    tx = record(
+        wallet,
+        kind,
+        part,
+        actor,
+        consumed=part,
+        held=-part if kind == TxKind.HOLD_CAPTURE else None,
+        reference=invoice.number or "",
+        description=f"Invoice {invoice.number}: {line.description}",
+        invoice=invoice,
+        hold=hold,
+        at=at,
+    )
+    _seq, number = ledger.next_number("CM")
+    memo = CreditMemo.objects.create(
+        number=number,
+        account_id=invoice.account_id,
+        invoice=invoice,
+        invoice_line=line,
+        wallet=wallet,
+        drawdown=tx,
+        reason="prepayment",
+        status="approved",
+        currency=invoice.currency,
+        amount=part,
+        created_at=at or timezone.now(),
+        actor_label=actor.label[:150],
+    )
+    line.prepaid_amount += part
+    line.save(update_fields=["prepaid_amount", "currency"])
+    posting = Posting(
+        kind=EntryKind.CREDIT_MEMO,
+        amount=part,
+        reference=memo.reference,
+        description=f"Prepayment from wallet '{wallet.name}': invoice {invoice.number}, "
+        f"{line.description}",
+        invoice=invoice,
+        source=memo,
+    )
+    return memo, posting
 
 
 def _prepay_lines(
@@ -55,48 +111,11 @@ def _prepay_lines(
         part = min(line.amount - line.prepaid_amount, left)
         if part.amount <= 0:
             continue
-        tx = record(
-            wallet,
-            kind,
-            part,
-            actor,
-            consumed=part,
-            held=-part if kind == TxKind.HOLD_CAPTURE else None,
-            reference=invoice.number or "",
-            description=f"Invoice {invoice.number}: {line.description}",
-            invoice=invoice,
-            hold=hold,
-            at=at,
-        )
-        _seq, number = ledger.next_number("CM")
-        memo = CreditMemo.objects.create(
-            number=number,
-            account_id=invoice.account_id,
-            invoice=invoice,
-            invoice_line=line,
-            wallet=wallet,
-            drawdown=tx,
-            reason="prepayment",
-            status="approved",
-            currency=invoice.currency,
-            amount=part,
-            created_at=at or timezone.now(),
-            actor_label=actor.label[:150],
-        )
-        line.prepaid_amount += part
-        line.save(update_fields=["prepaid_amount", "currency"])
-        postings.append(
-            Posting(
-                kind=EntryKind.CREDIT_MEMO,
-                amount=part,
-                reference=memo.reference,
-                description=f"Prepayment from wallet '{wallet.name}': invoice {invoice.number}, "
-                f"{line.description}",
-                invoice=invoice,
-                source=memo,
-            )
+        memo, posting = _prepay_line(
+            wallet, invoice, line, part, actor, kind=kind, hold=hold, at=at
         )
         memos.append(memo)
+        postings.append(posting)
         left -= part
     if left.amount > 0:  # pragma: no cover - callers cap at the amount due
         raise StateConflict(f"Invoice {invoice}: its lines cannot take {format_money(left)} more.")
@@ -125,14 +144,14 @@ def apply_to_invoice(
         locked = lock_wallet(wallet)
         require_active(locked)
         _same_account(locked, locked_invoice)
-        if locked_invoice.status == InvoiceStatus.ONGOING:
-            return _hold(locked, locked_invoice, amount, actor, at)
-        if locked_invoice.status not in PAYABLE:
+        if locked_invoice.status not in WALLET_PAYABLE:
             raise StateConflict(
                 f"Invoice {locked_invoice} is {locked_invoice.get_status_display().lower()}: "
                 "wallet money can be applied to ongoing, due or partially paid invoices.",
                 field="invoice",
             )
+        if locked_invoice.status == InvoiceStatus.ONGOING:
+            return _hold(locked, locked_invoice, amount, actor, at)
         due = locked_invoice.amount_due
         if amount is None:
             money = min(due, locked.available)
@@ -179,11 +198,7 @@ def _follow(invoice: Invoice, actor: Actor, *, at=None) -> None:
     to what its wallet has available, never below zero (the caller holds the invoice)."""
     remaining = invoice.total - invoice.amount_credited
     zero = Money(0, invoice.currency)
-    holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE)
-    for hold_id in holds.order_by("wallet_id", "id").values_list("pk", flat=True):
-        hold = Hold.objects.get(pk=hold_id)
-        wallet = lock_wallet(hold.wallet_id)
-        hold = Hold.objects.select_for_update(no_key=True).get(pk=hold_id)
+    for wallet, hold in _lock_active_holds(invoice):
         cap = remaining if hold.requested is None else min(remaining, hold.requested)
         target = max(zero, min(cap, hold.amount + wallet.available))
         delta = target - hold.amount
@@ -244,86 +259,66 @@ def remove_ongoing_line(*, line: InvoiceLine | int, actor: Actor) -> None:
         follow_invoice(invoice=invoice_id, actor=actor)
 
 
+def _release(wallet, hold, invoice, amount: Money, actor: Actor, *, why: str, at=None) -> None:
+    """Give ``amount`` of the locked hold back to its locked wallet: the one way held
+    money returns (cancellation, staff, what a capture does not need). Nothing is
+    recorded for nothing."""
+    if amount.amount > 0:
+        record(
+            wallet,
+            TxKind.HOLD_RELEASE,
+            amount,
+            actor,
+            held=-amount,
+            reference=str(invoice),
+            description=why,
+            invoice=invoice,
+            hold=hold,
+            at=at,
+        )
+
+
+def _close(hold: Hold, status: str, at=None) -> None:
+    hold.status = status
+    hold.closed_at = at or timezone.now()
+    hold.save(update_fields=["status", "closed_at"])
+
+
 def capture_holds(*, invoice: Invoice, actor: Actor, at=None) -> list[CreditMemo]:
     """At issue: each active hold becomes a drawdown + credit memo for what it covers
     (at most what is due), and anything held beyond that is released."""
     memos = []
-    holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE).order_by("wallet_id")
-    for hold in holds:
-        wallet = lock_wallet(hold.wallet_id)
-        hold = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
+    for wallet, hold in _lock_active_holds(invoice):
         take = min(hold.amount, invoice.amount_due)
-        spare = hold.amount - take
-        if spare.amount > 0:
-            record(
-                wallet,
-                TxKind.HOLD_RELEASE,
-                spare,
-                actor,
-                held=-spare,
-                reference=str(invoice),
-                description=f"Hold released beyond invoice {invoice}",
-                invoice=invoice,
-                hold=hold,
-                at=at,
-            )
+        why = f"Hold released beyond invoice {invoice}"
+        _release(wallet, hold, invoice, hold.amount - take, actor, why=why, at=at)
         if take.amount > 0:
             memos += _prepay_lines(
                 wallet, invoice, take, actor, kind=TxKind.HOLD_CAPTURE, hold=hold, at=at
             )
-        hold.status = HoldStatus.CAPTURED
-        hold.closed_at = at or timezone.now()
-        hold.save(update_fields=["status", "closed_at"])
+        _close(hold, HoldStatus.CAPTURED, at)
     return memos
 
 
 def release_holds(*, invoice: Invoice, actor: Actor, reason: str = "", at=None) -> None:
     """At cancellation: give every active hold of the invoice back to its wallet."""
-    holds = Hold.objects.filter(invoice=invoice, status=HoldStatus.ACTIVE).order_by("wallet_id")
-    for hold in holds:
-        wallet = lock_wallet(hold.wallet_id)
-        hold = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
-        if hold.amount.amount > 0:
-            record(
-                wallet,
-                TxKind.HOLD_RELEASE,
-                hold.amount,
-                actor,
-                held=-hold.amount,
-                reference=str(invoice),
-                description=f"Hold released: invoice {invoice} {reason or 'cancelled'}",
-                invoice=invoice,
-                hold=hold,
-                at=at,
-            )
-        hold.status = HoldStatus.RELEASED
-        hold.closed_at = at or timezone.now()
-        hold.save(update_fields=["status", "closed_at"])
+    for wallet, hold in _lock_active_holds(invoice):
+        why = f"Hold released: invoice {invoice} {reason or 'cancelled'}"
+        _release(wallet, hold, invoice, hold.amount, actor, why=why, at=at)
+        _close(hold, HoldStatus.RELEASED, at)
 
 
 def release_hold(*, hold: Hold | int, actor: Actor) -> Hold:
     """Staff release one hold of an ongoing invoice."""
     hold_id = hold.pk if isinstance(hold, Hold) else int(hold)
-    invoice_id = Hold.objects.values_list("invoice_id", flat=True).get(pk=hold_id)
+    invoice_id, wallet_id = Hold.objects.values_list("invoice_id", "wallet_id").get(pk=hold_id)
     with transaction.atomic():
         _account, invoice = ledger.lock_invoice(invoice_id)
-        locked = Hold.objects.select_for_update(no_key=True).get(pk=hold_id)
+        wallet = lock_wallet(wallet_id)
+        locked = lock_row(Hold, hold_id)
         if locked.status != HoldStatus.ACTIVE:
             raise StateConflict(f"Hold {locked.pk} is {locked.status}.", field="hold")
-        wallet = lock_wallet(locked.wallet_id)
-        if locked.amount.amount > 0:
-            record(
-                wallet,
-                TxKind.HOLD_RELEASE,
-                locked.amount,
-                actor,
-                held=-locked.amount,
-                reference=str(invoice),
-                description=f"Hold released by staff: invoice {invoice}",
-                invoice=invoice,
-                hold=locked,
-            )
-        locked.status = HoldStatus.RELEASED
-        locked.closed_at = timezone.now()
-        locked.save(update_fields=["status", "closed_at"])
+        why = f"Hold released by staff: invoice {invoice}"
+        _release(wallet, locked, invoice, locked.amount, actor, why=why)
+        _close(locked, HoldStatus.RELEASED)
         return locked
