@@ -19,11 +19,12 @@ S = PaymentStatus
 
 
 def lock_payment(payment: Payment | int) -> tuple[Account, Payment]:
-    """Lock the payment's account, then the payment (the fixed lock order)."""
+    """Lock the payment's account, then the payment (the order of ``ledger.locks``)."""
+    from ledger.locks import lock_row
+
     payment_id = payment.pk if isinstance(payment, Payment) else payment
     account_id = Payment.objects.values_list("account_id", flat=True).get(pk=payment_id)
-    account = lock_account(account_id)
-    return account, Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
+    return lock_account(account_id), lock_row(Payment, payment_id)
 
 
 def log_transition(
