@@ -1,7 +1,7 @@
 """Reads of the ledger: statements (the payments tab), their CSV, verification.
 
-A statement page is keyset-paged on ``(account, seq)`` and shows each entry's stored
-``balance_after``: a page costs the same few queries at any history length.
+A statement page is keyset-paged on ``(account, seq)`` (``ledger.keyset``) and shows each
+entry's stored ``balance_after``: a page costs the same few queries at any history length.
 """
 
 from collections.abc import Iterator
@@ -14,6 +14,7 @@ from django.utils import timezone
 from moneyed import Money
 
 from .errors import InvalidInput
+from .keyset import seq_page
 from .models import Account, LedgerEntry
 
 PAGE_SIZE = 50
@@ -137,20 +138,16 @@ def statement_page(
         page.is_oldest_page = True
         return page
     qs = LedgerEntry.objects.filter(account_id=account.pk, seq__gte=rng.lo, seq__lte=rng.hi)
-    qs = qs.select_related("invoice")
-    if after is not None:
-        rows = list(qs.filter(seq__gt=after).order_by("seq")[:limit])
-        rows.reverse()
-    else:
-        if before is not None:
-            qs = qs.filter(seq__lt=before)
-        rows = list(qs.order_by("-seq")[:limit])
-    page.rows = rows
-    if rows:
-        newest, oldest = rows[0].seq, rows[-1].seq
-        page.newer_cursor = newest if newest < rng.hi else None
-        page.older_cursor = oldest if oldest > rng.lo else None
-        page.is_oldest_page = oldest == rng.lo
+    found = seq_page(
+        qs.select_related("invoice"),
+        before=before,
+        after=after,
+        size=limit,
+        first=rng.lo,
+        last=rng.hi,
+    )
+    page.rows, page.older_cursor, page.newer_cursor = found.rows, found.older, found.newer
+    page.is_oldest_page = found.is_oldest
     return page
 
 

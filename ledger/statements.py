@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django import forms
 from moneyed import Money
 
+from .keyset import cursor_field, one_cursor
 from .selectors import EARLIEST, LATEST
 
 # How a balance (credits − debits) reads, per audience: staff see the ledger's terms
@@ -44,16 +45,7 @@ class StatementFilterForm(forms.Form):
                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             )
         for name in ("before", "after"):
-            self.fields[name] = forms.IntegerField(
-                required=False,
-                min_value=0,
-                max_value=2**63 - 1,
-                widget=forms.HiddenInput,
-                error_messages={
-                    key: "The page link is not valid."
-                    for key in ("invalid", "min_value", "max_value")
-                },
-            )
+            self.fields[name] = cursor_field()
 
     def _clean_day(self, name):
         day = self.cleaned_data.get(name)
@@ -113,10 +105,7 @@ class StatementFilterForm(forms.Form):
 
     def cursors(self) -> tuple[int | None, int | None]:
         data = self.cleaned_data if self.is_bound and self.errors is not None else {}
-        before, after = data.get("before"), data.get("after")
-        if before is not None and after is not None:
-            return None, None
-        return before, after
+        return one_cursor(data.get("before"), data.get("after"))
 
 
 def period_query(date_from, date_to, **cursor) -> str:
