@@ -1,7 +1,7 @@
 """Money arriving: staff mark a payment or an invoice as paid, a gateway confirms a
 payment, money received without an invoice becomes account credit (SPEC section 5).
 
-Every path ends in ``_complete``: check the transition, record it, then either credit
+Every path ends in ``complete``: check the transition, record it, then either credit
 the payment's wallet or allocate it to its invoice and post the ``PAYM`` credit.
 """
 
