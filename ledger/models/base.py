@@ -1,5 +1,8 @@
 from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from djmoney.models.fields import MoneyField
 from moneyed import Money
@@ -50,3 +53,26 @@ class SingleCurrencyModel(models.Model):
                     if isinstance(value, Money) and str(value.currency) != currency:
                         self.__dict__[field.name] = Money(value.amount, currency)
             self.__dict__["currency"] = currency
+
+
+class ProvenanceModel(models.Model):
+    """Who caused a logged movement and the document behind it, for the append-only
+    logs (ledger entries, wallet transactions).
+
+    ``source`` links generically: payments, credit memos and wallet transactions live in
+    apps that import the ledger, which imports none of them. ``actor`` is the user, or
+    empty for an integration or the system, which ``actor_label`` then names.
+    """
+
+    source_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source = GenericForeignKey("source_type", "source_id")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+
+    class Meta:
+        abstract = True

@@ -1,11 +1,8 @@
-from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from djmoney.models.fields import MoneyField
 
 from ..money import DECIMAL_PLACES, MAX_DIGITS
-from .base import AppendOnlyQuerySet
+from .base import AppendOnlyQuerySet, ProvenanceModel
 
 
 class EntryKind(models.TextChoices):
@@ -25,7 +22,7 @@ def method_label(code: str) -> str:
 DEBIT_KINDS = frozenset({EntryKind.INVOICE})
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(ProvenanceModel):
     """One line of an account's append-only ledger (SPEC section 3).
 
     ``balance_after`` is the account balance (credits - debits) right after this entry,
@@ -54,23 +51,11 @@ class LedgerEntry(models.Model):
         max_length=32, blank=True, help_text="Payment method, for PAYM entries."
     )
 
-    # The documents behind the entry. Invoices live in this app; payments, credit memos
-    # and wallet transactions live in apps that import this one, so they are linked
-    # generically (ledger imports neither payments nor wallets).
+    # The documents behind the entry: its invoice (this app) and, generically, the
+    # payment, credit memo or wallet transaction (``ProvenanceModel.source``).
     invoice = models.ForeignKey(
         "ledger.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )
-    source_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    source_id = models.PositiveBigIntegerField(null=True, blank=True)
-    source = GenericForeignKey("source_type", "source_id")
-
-    # Who caused it: a user, or an integration/system named by ``actor_label``.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_label = models.CharField(max_length=150)
 
     objects = AppendOnlyQuerySet.as_manager()
 

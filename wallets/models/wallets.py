@@ -6,13 +6,15 @@ The wallet row carries its balances — ``total`` (everything ever added), ``con
 movement is an append-only ``WalletTransaction`` carrying the balances after it.
 """
 
-from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q, Value
 
-from ledger.models.base import SUM_SLACK, AppendOnlyQuerySet, SingleCurrencyModel
+from ledger.models.base import (
+    SUM_SLACK,
+    AppendOnlyQuerySet,
+    ProvenanceModel,
+    SingleCurrencyModel,
+)
 from ledger.models.invoices import money_field
 
 
@@ -77,7 +79,7 @@ class TxKind(models.TextChoices):
     TOP_UP_REFUND = "top_up_refund", "Refund of a top-up"
 
 
-class WalletTransaction(SingleCurrencyModel):
+class WalletTransaction(ProvenanceModel, SingleCurrencyModel):
     """One append-only movement of a wallet, with the wallet's balances after it.
 
     ``amount`` is positive; the kind says what it moved: top-up/grant add to total,
@@ -112,15 +114,6 @@ class WalletTransaction(SingleCurrencyModel):
     hold = models.ForeignKey(
         "wallets.Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    source_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    source_id = models.PositiveBigIntegerField(null=True, blank=True)
-    source = GenericForeignKey("source_type", "source_id")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_label = models.CharField(max_length=150)
 
     objects = AppendOnlyQuerySet.as_manager()
 
