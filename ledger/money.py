@@ -27,10 +27,6 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_places(currency))
 
 
-def zero(currency: str) -> Money:
-    return Money(Decimal(0).quantize(quantum(currency)), str(currency))
-
-
 def parse_decimal(value, *, field: str = "amount") -> Decimal:
     """A Decimal from a string/int/Decimal. Floats are refused (binary rounding)."""
     if isinstance(value, float):

@@ -5,7 +5,7 @@ entry's stored ``balance_after``: a page costs the same few queries at any histo
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -34,7 +34,6 @@ class StatementPage:
     newer_cursor: int | None = None  # pass as ``after`` for the next newer page
     is_oldest_page: bool = False  # show the opening-balance row under the last row
     entry_count: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -93,11 +93,3 @@ class Account(SingleCurrencyModel):
 
     def __str__(self):
         return f"{self.name} ({self.currency})"
-
-    @property
-    def in_credit(self) -> bool:
-        return self.balance.amount > 0
-
-    @property
-    def in_debt(self) -> bool:
-        return self.balance.amount < 0

@@ -150,12 +150,6 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
         """Posted and still expecting money."""
         return self.status in OPEN
 
-    @property
-    def is_posted(self) -> bool:
-        return self.status in POSTED or (
-            self.status == InvoiceStatus.CANCELLED and self.number is not None
-        )
-
     # --- state declarations (called by services only, under lock) -------------------
 
     @transition(field=status, source=InvoiceStatus.DRAFT, target=InvoiceStatus.ONGOING)
