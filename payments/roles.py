@@ -7,8 +7,9 @@ AUDITOR = "Auditor"
 
 BILLING_APPS = ("ledger", "payments", "wallets")
 # API keys are credentials: only billing admins see or manage them (app label of
-# ``billing_site.api``; a label, not an import).
-ADMIN_ONLY_APPS = ("api",)
+# ``billing_site.api``; a label, not an import). So are django-axes' login attempts:
+# billing admins see them and unlock a login by deleting its attempts.
+ADMIN_ONLY_APPS = ("api", "axes")
 CLERK_CODENAMES = {
     "add_payment",
     "mark_paid",
@@ -29,9 +30,15 @@ def ensure_roles(apps=None) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        # create_permissions skips an app whose models_module is unset (as in a
+        # migration's registry); set it for the call and put back what was there, or the
+        # global registry's apps would look model-less to every later post_migrate.
+        saved = app_config.models_module
+        app_config.models_module = saved or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = saved
 
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
