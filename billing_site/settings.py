@@ -206,12 +206,17 @@ SPECTACULAR_SETTINGS = {
 INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F405 - Swagger UI/Redoc static files
 
 # Payment gateways per method (issue 7). The sandbox ships with Billfold; a real
-# provider is another class implementing payments.gateways.base.Gateway.
-BILLFOLD_GATEWAYS = {
-    "sandbox": {
+# provider is another class implementing payments.gateways.base.Gateway. The sandbox
+# (test cards, no real money) is configured only when BILLFOLD_SANDBOX_GATEWAY is on,
+# by default only with DEBUG on. Its webhook secret is SANDBOX_WEBHOOK_SECRET, with no
+# default when DEBUG is off: a missing, short or well-known secret of any gateway is
+# the error payments.E001 of `manage.py check` (payments/checks.py).
+BILLFOLD_GATEWAYS = {}
+if env_bool("BILLFOLD_SANDBOX_GATEWAY", DEBUG):
+    BILLFOLD_GATEWAYS["sandbox"] = {
         "class": "payments.gateways.sandbox.SandboxGateway",
-        "secret": os.environ.get("SANDBOX_WEBHOOK_SECRET") or "sandbox-webhook-secret",
+        "secret": os.environ.get("SANDBOX_WEBHOOK_SECRET")
+        or ("sandbox-webhook-secret" if DEBUG else ""),
         "methods": ["card", "direct_debit"],
-    },
-}
+    }
 PAYMENT_LINK_DAYS = int(os.environ.get("PAYMENT_LINK_DAYS") or 14)
