@@ -33,7 +33,7 @@ def ensure_roles(apps=None) -> None:
         # create_permissions skips an app whose models_module is unset (as in a
         # migration's registry); set it for the call and put back what was there, or the
         # global registry's apps would look model-less to every later post_migrate.
-        saved = app_config.models_module
+        saved = getattr(app_config, "models_module", None)  # a migration stub has none
         app_config.models_module = saved or True
         try:
             create_permissions(app_config, apps=apps, verbosity=0)
