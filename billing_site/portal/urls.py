@@ -1,6 +1,6 @@
 """The member portal's URLs: login and password reset, home, and per account the
-statement (page, CSV, PDF), invoices (page, PDF), wallets, receipts; the payment-link
-page (no login: the signed link is the credential)."""
+statement (page, CSV, PDF), invoices (page, PDF, *Pay now*), wallets, receipts; the
+payment-link page (no login: the signed link is the credential)."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
@@ -70,6 +70,11 @@ urlpatterns = [
         "accounts/<int:account_id>/invoices/<int:invoice_id>/pdf/",
         invoices.invoice_pdf,
         name="member-invoice-pdf",
+    ),
+    path(
+        "accounts/<int:account_id>/invoices/<int:invoice_id>/pay/",
+        invoices.pay_now,
+        name="member-invoice-pay",
     ),
     path("accounts/<int:account_id>/wallets/", wallets.wallet_list, name="member-wallets"),
     path(

@@ -70,6 +70,8 @@ def test_balance_words(member_client, member, make_user):
 
 
 def test_invoice_list_shows_status_due_paid_prepaid(member_client, history):
+    """The history's dates are in 2026's first quarter: the part-paid invoice is overdue
+    and payable, the paid one neither."""
     response = member_client.get(reverse("member-invoices", args=[history.account.pk]))
     rows = table_rows(response.content, "invoices")
     part, paid = history.invoice_part, history.invoice_paid
@@ -78,11 +80,12 @@ def test_invoice_list_shows_status_due_paid_prepaid(member_client, history):
             part.number,
             "2 Mar 2026",
             "16 Mar 2026",
-            "Partially paid",
+            "Partially paid Overdue",
             gbp("80"),
             gbp("20"),
             gbp("30"),
             gbp("30"),
+            f"Pay now {gbp('30')} for invoice {part.number}",
         ],
         [
             paid.number,
@@ -93,6 +96,7 @@ def test_invoice_list_shows_status_due_paid_prepaid(member_client, history):
             gbp("150"),
             gbp("0"),
             gbp("0"),
+            "",
         ],
     ]
 
@@ -175,8 +179,8 @@ def test_receipts_list_and_pdf(member_client, history):
     receipt = history.receipt
     html = member_client.get(reverse("member-receipts", args=[history.account.pk])).content
     rows = table_rows(html, "receipts")
-    assert [(r[0], r[2], r[4]) for r in rows] == [
-        (receipt.receipt_number, "Bank transfer", gbp("30"))
+    assert [(r[0], r[2], r[4], r[5]) for r in rows] == [
+        (receipt.receipt_number, "Bank transfer", gbp("30"), "Awaiting your payment")
     ]
     response = member_client.get(
         reverse("member-receipt-pdf", args=[history.account.pk, receipt.pk])
