@@ -2,8 +2,13 @@
 site's static files, no CDN); gateway webhooks at gateways/<name>/webhook/; any other
 path here is a JSON 404."""
 
+from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import SimpleRouter
 
 from billing_site.api import webhooks
@@ -26,8 +31,25 @@ urlpatterns = [
     # Plain views (not DRF): a gateway signs its body, it has no API key.
     path("gateways/<str:name>/webhook/", webhooks.webhook, name="gateway-webhook"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Under the site's CSP: Swagger UI's start-up script is served at docs/?script=
+    # (the split view), never inline; both pages use templates without inline <style>.
+    # Redoc's bundle injects its own <style> elements as it loads (styled-components) and
+    # runs its search in a blob: worker, so its page alone allows both; its scripts are
+    # still 'self' only, and the Redocly logo it fetches from a CDN stays refused.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="api/swagger_ui.html"
+        ),
+        name="api-docs",
+    ),
+    path(
+        "redoc/",
+        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})(
+            SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
+        ),
+        name="api-redoc",
+    ),
     *router.urls,
     re_path(r"^.*$", not_found_view),
 ]
