@@ -1,5 +1,8 @@
 """Billfold settings: configuration only, read from the environment (12-factor).
 
+Every variable read here is listed, with its default and what it does, in the README's
+"Deploy" section. The main ones:
+
 DATABASE_URL   database, SQLite file by default (the one-command demo)
 SECRET_KEY     required when DEBUG is off; a missing key is a start-up error
 DEBUG          "1"/"true" to turn on; off by default
@@ -7,10 +10,12 @@ ALLOWED_HOSTS  comma-separated host names
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,6 +25,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
 
 
 DEBUG = env_bool("DEBUG")
@@ -49,6 +58,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "axes",  # login lockouts (after django.contrib.auth: its admin lists the attempts)
+    "csp",
     # Domain apps, lowest first: payments -> wallets -> ledger (imports run that way).
     "ledger",
     "wallets",
@@ -61,12 +72,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with DEBUG off, before anything that would touch the session or the DB.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "billing_site.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Lock and statement timeouts, a lost database: 409/503 with Retry-After, not a 500.
+    "billing_site.middleware.DatabaseRefusalMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "billing_site.urls"
@@ -94,6 +113,24 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE") or 0),
     )
 }
+# Every PostgreSQL connection gives up waiting for a row lock after DB_LOCK_TIMEOUT_MS
+# (answered 409 + Retry-After) and cancels a statement after DB_STATEMENT_TIMEOUT_MS
+# (503 + Retry-After): a stuck transaction never piles up every worker behind it.
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 5000)
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30000)
+
+
+def postgres_timeouts(*, lock_timeout_ms: int, statement_timeout_ms: int) -> str:
+    """libpq ``options`` that set both timeouts when the connection opens (no extra
+    round trip per connection)."""
+    return f"-c lock_timeout={lock_timeout_ms} -c statement_timeout={statement_timeout_ms}"
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = postgres_timeouts(
+        lock_timeout_ms=DB_LOCK_TIMEOUT_MS, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Serialise writers instead of failing with "database is locked" at once.
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -115,7 +152,23 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "static_collected"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "static_collected")
+# WhiteNoise serves the static files. With DEBUG off they are the ones `collectstatic`
+# wrote, with content hashes in their names (cached for ever) and compressed copies;
+# with DEBUG on (`make run`), the apps' own files, as runserver does.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# No compressed copies of source maps (browsers fetch them only with devtools open):
+# they are most of collectstatic's time and of the folder's size.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
@@ -123,6 +176,29 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "member-home"
 LOGOUT_REDIRECT_URL = "login"
+# Members' sessions last SESSION_COOKIE_AGE (Django's two weeks by default); a staff
+# login's session is cut to STAFF_SESSION_SECONDS (billing_site.middleware).
+SESSION_COOKIE_AGE = env_int("MEMBER_SESSION_SECONDS", 14 * 24 * 3600)
+STAFF_SESSION_SECONDS = env_int("STAFF_SESSION_SECONDS", 8 * 3600)
+
+# Login lockouts (django-axes), on the admin and the member login alike: after
+# LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused for LOGIN_COOLOFF_MINUTES, the right password included. The attempts are in the
+# admin (Axes -> Access attempts), where a billing admin unlocks by deleting them
+# (or `manage.py axes_reset_username <name>` / `axes_reset`).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "billing_site.middleware.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "billing_site.middleware.client_ip"
+# The caller's address is REMOTE_ADDR unless one trusted reverse proxy sets
+# X-Forwarded-For (it must overwrite, not pass on, what the client sent).
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")
 
 # Money: django-money defaults. Every account has one currency (SPEC section 1).
 CURRENCIES = ("GBP", "EUR", "USD", "JPY", "KWD", "BHD", "CHF")
@@ -136,9 +212,37 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+# Only a proxy that sets X-Forwarded-Proto itself may say a request came over HTTPS;
+# otherwise any client could send the header and pass for a secure request.
+if env_bool("TRUST_X_FORWARDED_PROTO"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): this site's own scripts, styles, images and fonts
+# only — no inline script anywhere (the Swagger UI's start-up script is a URL of its own).
+# Inline style *attributes* are allowed (a few admin templates use them; they cannot run
+# code and images still come from 'self' only); <style> elements are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page here uses, refused for this site and anything it embeds.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend"
@@ -146,6 +250,15 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
     else "django.core.mail.backends.smtp.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "billing@billfold.example"
+# The SMTP server (the "smtp" EMAIL_BACKEND, the default with DEBUG off). A timeout, so
+# that a hanging mail server fails one send instead of holding a worker thread for ever.
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 LOGGING = {
     "version": 1,
@@ -169,6 +282,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "billing_site.api.errors.exception_handler",
+    # Per API key (billing_site/api/throttling.py); failed authentications are limited
+    # per address by the authentication class itself.
+    "DEFAULT_THROTTLE_CLASSES": ["billing_site.api.throttling.ApiKeyRateThrottle"],
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
@@ -220,3 +336,9 @@ if env_bool("BILLFOLD_SANDBOX_GATEWAY", DEBUG):
         "methods": ["card", "direct_debit"],
     }
 PAYMENT_LINK_DAYS = int(os.environ.get("PAYMENT_LINK_DAYS") or 14)
+
+# API throttling (DRF): requests per API key, and failed authentications per address
+# ("<n>/<s|min|hour|day>"). Counters live in the default cache: each worker process's
+# memory unless CACHES is pointed at a shared cache (README "Deploy").
+API_RATE_PER_KEY = os.environ.get("API_RATE_PER_KEY") or "600/min"
+API_RATE_FAILED_AUTH_PER_IP = os.environ.get("API_RATE_FAILED_AUTH_PER_IP") or "30/min"

@@ -14,3 +14,24 @@ from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# The suite runs with DEBUG off but without `collectstatic`: WhiteNoise serves the apps'
+# own static files, unhashed (production serves collectstatic's hashed copies).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # nothing collected: WhiteNoise would warn about the missing folder
+
+# The suite sends many requests from one address with one key; tests/hardening sets
+# small rates where it tests the throttles.
+API_RATE_PER_KEY = "100000/min"
+API_RATE_FAILED_AUTH_PER_IP = "100000/min"
+
+
+# django-axes stays on; only Client.login() (no request) is let through.
+AUTHENTICATION_BACKENDS = [
+    "tests.hardening.axes_backend.AxesBackendAllowingTestClientLogin",
+    "django.contrib.auth.backends.ModelBackend",
+]

@@ -9,6 +9,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from billing_site.api.models import ApiKey
+from billing_site.api.throttling import failed_authentication_guard
 from ledger.services import Actor, user_actor
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)  # one UPDATE a minute per key, not per call
@@ -39,6 +40,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
         if not header or header[0].lower() != self.keyword.lower():
             return None
+        # 429 once this address has failed too often; every failure below is counted.
+        with failed_authentication_guard(request):
+            return self.authenticate_key(header)
+
+    def authenticate_key(self, header):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(
                 "Authorization header: expected 'Bearer <key>' with one key and no spaces."

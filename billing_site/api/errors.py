@@ -8,10 +8,17 @@
 - 409: a state conflict (``ledger.errors.StateConflict``: forbidden transition,
   insufficient funds, idempotency key reused with another body).
 - 422: valid JSON, invalid business input (field validation and ``InvalidInput``).
+- 409 ``lock_timeout``: another transaction held the rows longer than the lock timeout
+  (``Retry-After``); 503 ``statement_timeout`` / ``database_unavailable``: the statement
+  was cancelled, or the database cannot be reached (``Retry-After``).
+- 429 ``throttled``: too many requests for the key, or too many failed authentications
+  from the address (``Retry-After``).
 - 500 ``server_error``: a bug; logged, never with internals in the body.
 """
 
 import logging
+import math
+import sys
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from billing_site.middleware import database_refusal, refusal_response
 from ledger.errors import BillingError
 
 logger = logging.getLogger("billfold.api")
@@ -93,8 +101,8 @@ def to_response(exc) -> tuple[int, dict, dict]:
             code = "authentication_failed"
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return exc.status_code, error_body(code, detail), headers
     if isinstance(exc, ProtectedError):
@@ -104,6 +112,11 @@ def to_response(exc) -> tuple[int, dict, dict]:
         return 409, error_body("conflict", "Refused by a database constraint."), headers
     if isinstance(exc, DataError):
         return 422, error_body("invalid", "A value is out of range for its field."), headers
+    refusal = database_refusal(exc)
+    if refusal is not None:
+        logger.warning("API request refused by the database: %s (%s)", refusal.code, exc)
+        headers["Retry-After"] = str(refusal.retry_after)
+        return refusal.status, refusal.as_dict(), headers
     logger.exception("Unexpected error in the API", exc_info=exc)
     return 500, error_body("server_error", "Unexpected error; it was logged."), headers
 
@@ -133,7 +146,12 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
-    """For ``billing_site.urls.handler500``: JSON for ``/api/`` paths, HTML otherwise."""
+    """For ``billing_site.urls.handler500``: JSON for ``/api/`` paths, HTML otherwise.
+    A database refusal raised outside a view (in a middleware, say the session's) gets
+    the same 409/503 answer as one raised in a view."""
+    refusal = database_refusal(sys.exc_info()[1])
+    if refusal is not None:
+        return refusal_response(request, refusal)
     if request.path.startswith("/api/"):
         body = error_body("server_error", "Unexpected error; it was logged.")
         return JsonResponse(body, status=500)
