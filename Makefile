@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench venv format clean
+.PHONY: run serve test lint bench venv format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,33 @@ run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## A local production-like run: DEBUG off, gunicorn (gunicorn.conf.py), static files by
+## WhiteNoise, on a throw-away PostgreSQL unless DATABASE_URL is set; plain HTTP.
+serve: venv
+	@set -euo pipefail; \
+	echo "make serve: a LOCAL production-like run (DEBUG off, gunicorn, WhiteNoise, plain HTTP" \
+	  "with SECURE_SSL_REDIRECT=0); not a deployment, see README \"Deploy\"."; \
+	if [ -z "$${DATABASE_URL:-}" ]; then \
+	  DATABASE_URL=$$(scripts/pg.sh start); export DATABASE_URL; trap 'scripts/pg.sh stop' EXIT; \
+	  echo "make serve: throw-away PostgreSQL at $$DATABASE_URL (deleted on exit)"; \
+	  seed=1; \
+	else seed=0; fi; \
+	export DEBUG=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS="$${ALLOWED_HOSTS:-127.0.0.1,localhost}"; \
+	random() { $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))'; }; \
+	if [ -z "$${SECRET_KEY:-}" ]; then \
+	  SECRET_KEY=$$(random); export SECRET_KEY; echo "make serve: a random SECRET_KEY for this run"; \
+	fi; \
+	export BILLFOLD_SANDBOX_GATEWAY="$${BILLFOLD_SANDBOX_GATEWAY:-1}"; \
+	if [ -z "$${SANDBOX_WEBHOOK_SECRET:-}" ]; then \
+	  SANDBOX_WEBHOOK_SECRET=$$(random); export SANDBOX_WEBHOOK_SECRET; \
+	  echo "make serve: the sandbox gateway (test cards) with a random webhook secret for this run"; \
+	fi; \
+	$(BIN)/python manage.py migrate --noinput; \
+	if [ "$$seed" = 1 ]; then $(BIN)/python manage.py seed_demo; fi; \
+	$(BIN)/python manage.py collectstatic --noinput; \
+	echo "make serve: http://$${HOST:-127.0.0.1}:$${PORT:-8000}/ (Ctrl-C stops it)"; \
+	$(BIN)/gunicorn -c gunicorn.conf.py
 
 ## Lint, then the whole suite on a throw-away PostgreSQL 15, then on SQLite.
 test: venv
