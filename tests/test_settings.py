@@ -16,6 +16,13 @@ CLEARED = (
     "ALLOWED_HOSTS",
     "DATABASE_URL",
     "SECURE_SSL_REDIRECT",
+    "TRUST_X_FORWARDED_PROTO",
+    "TRUST_X_FORWARDED_FOR",
+    "DB_LOCK_TIMEOUT_MS",
+    "DB_STATEMENT_TIMEOUT_MS",
+    # The test settings turn the sandbox gateway on with a test-only secret.
+    "BILLFOLD_SANDBOX_GATEWAY",
+    "SANDBOX_WEBHOOK_SECRET",
     # Set for the whole session by the browser tests; never in a deployment.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
@@ -42,7 +49,29 @@ def strong_key():
     return secrets.token_urlsafe(64)  # ~86 characters, well past Django's 50
 
 
-def test_production_settings_pass_check_deploy(tmp_path):
+# The production set-ups of the README's "Deploy" section.
+DEPLOYMENTS = {
+    "tls-at-the-app": {},
+    "behind-a-tls-proxy": {
+        "DATABASE_URL": "postgres://billfold:secret@db.internal:5432/billfold",
+        "TRUST_X_FORWARDED_PROTO": "1",
+        "TRUST_X_FORWARDED_FOR": "1",
+        "CONN_MAX_AGE": "60",
+        "DB_LOCK_TIMEOUT_MS": "5000",
+        "DB_STATEMENT_TIMEOUT_MS": "30000",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "DEFAULT_FROM_EMAIL": "billing@billfold.example",
+        "EMAIL_HOST": "smtp.billfold.example",
+        "EMAIL_PORT": "587",
+        "EMAIL_USE_TLS": "1",
+        "LOG_LEVEL": "INFO",
+    },
+}
+
+
+@pytest.mark.parametrize("deployment", sorted(DEPLOYMENTS))
+def test_production_settings_pass_check_deploy(tmp_path, deployment):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", **DEPLOYMENTS[deployment]}
     result = manage(
         "check",
         "--deploy",
@@ -50,7 +79,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
         "WARNING",
         SECRET_KEY=strong_key(),
         ALLOWED_HOSTS="billfold.example",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -124,3 +153,20 @@ def test_database_url_selects_postgresql():
     values = shown(result)
     assert values["ENGINE"] == "django.db.backends.postgresql"
     assert values["HOSTS"] == "['a.example', 'b.example']"
+
+
+PROXY = (
+    "from django.conf import settings; "
+    "print('PROXY=' + repr(getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)))"
+)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [("", "None"), ("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")],
+)
+def test_x_forwarded_proto_is_believed_only_when_trusted(trusted, expected):
+    env = {"TRUST_X_FORWARDED_PROTO": trusted} if trusted else {}
+    result = manage("shell", "-c", PROXY, SECRET_KEY=strong_key(), **env)
+    assert result.returncode == 0, result.stderr
+    assert shown(result)["PROXY"] == expected
