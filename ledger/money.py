@@ -4,7 +4,8 @@ Amounts are ``moneyed.Money`` (Decimal + ISO 4217 currency). Input with more dec
 places than the currency's minor unit is refused, never rounded (SPEC section 1).
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_currency
 from moneyed import Money, get_currency
@@ -27,18 +28,38 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_places(currency))
 
 
+# The one grammar for a number written as text (API bodies, admin forms, services):
+# ASCII digits, at most one decimal point with digits on both sides. No exponent, no
+# "+", no spaces, no thousands separators, no other scripts' digits. A leading "-" is
+# read, so that a negative amount is refused as negative, with that reason.
+DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+MAX_DECIMAL_TEXT = 40
+
+
 def parse_decimal(value, *, field: str = "amount") -> Decimal:
-    """A Decimal from a string/int/Decimal. Floats are refused (binary rounding)."""
+    """A Decimal from a string/int/Decimal. Floats are refused (binary rounding); text
+    must match ``DECIMAL_TEXT`` exactly ("1e5", " 1.00", "+1", "1.", ".5", "1_000" and
+    "١٢٣" are not numbers here, though ``Decimal()`` would take them)."""
     if isinstance(value, float):
         raise InvalidAmount(
             f"{field}: floats are not accepted for money; send a string.", field=field
         )
     if isinstance(value, bool):
         raise InvalidAmount(f"{field}: not a number.", field=field)
-    try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        raise InvalidAmount(f"{field}: {value!r} is not a decimal number.", field=field) from None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    else:
+        text = str(value)
+        if len(text) > MAX_DECIMAL_TEXT or not DECIMAL_TEXT.fullmatch(text):
+            raise InvalidAmount(
+                f"{field}: {text[:MAX_DECIMAL_TEXT]!r} is not a decimal number: write ASCII "
+                "digits with at most one decimal point, e.g. 75.00 (no sign, spaces, "
+                "separators or exponent).",
+                field=field,
+            )
+        number = Decimal(text)
     if not number.is_finite():
         raise InvalidAmount(f"{field}: {value!r} is not a finite number.", field=field)
     return number
@@ -46,6 +67,9 @@ def parse_decimal(value, *, field: str = "amount") -> Decimal:
 
 def check_precision(amount: Decimal, currency: str, *, field: str = "amount") -> Decimal:
     """Return ``amount`` quantized to the currency, or refuse extra precision."""
+    if abs(amount) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
+        # Before quantize(): 10^30 would overflow the decimal context (a 500, not a 422).
+        raise InvalidAmount(f"{field}: {amount} is too large.", field=field)
     q = quantum(currency)
     quantized = amount.quantize(q)
     if quantized != amount:

@@ -53,12 +53,12 @@ def clean_quantity(value, *, field: str = "quantity") -> Decimal:
     quantity = parse_decimal(value, field=field)
     if quantity < 0:
         raise InvalidInput(f"{field}: quantity cannot be negative.", field=field)
+    if quantity >= Decimal(10) ** QUANTITY_INTEGER_DIGITS:  # before quantize(): no overflow
+        raise InvalidInput(f"{field}: quantity {quantity} is too large.", field=field)
     if quantity != quantity.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
         raise InvalidInput(
             f"{field}: at most {QUANTITY_PLACES} decimal places (got {quantity}).", field=field
         )
-    if quantity >= Decimal(10) ** QUANTITY_INTEGER_DIGITS:
-        raise InvalidInput(f"{field}: quantity {quantity} is too large.", field=field)
     return quantity
 
 
