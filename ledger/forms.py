@@ -8,7 +8,6 @@ from .errors import BillingError
 from .money import check_precision, parse_decimal
 from .validation import clean_quantity, sentence
 
-
 # A currency with the most decimal places we store: without a known currency, only the
 # size and storage precision can be checked here.
 STORAGE_CURRENCY = "KWD"
