@@ -14,6 +14,7 @@ from .accounts import (
     update_account,
 )
 from .actors import Actor, system_actor, user_actor
+from .credit_notes import issue_credit_note, issue_credit_notes
 from .invoices import (
     LineSpec,
     add_line,
@@ -40,6 +41,8 @@ __all__ = [
     "create_invoice",
     "delete_account",
     "has_history",
+    "issue_credit_note",
+    "issue_credit_notes",
     "lock_account",
     "lock_invoice",
     "next_number",

@@ -15,11 +15,20 @@ from moneyed import Money
 
 from ..errors import InvalidInput, StateConflict
 from ..locks import lock_invoice, lock_row
-from ..models import Account, EntryKind, Invoice, InvoiceCounter, InvoiceLine, InvoiceStatus
+from ..models import (
+    Account,
+    EntryKind,
+    Invoice,
+    InvoiceAction,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from ..models.invoices import EDITABLE, POSTED
 from ..money import format_money, round_money
 from ..validation import clean_description, clean_quantity, clean_series, clean_unit_price
 from .actors import Actor
+from .invoice_changes import diff, header, line_figures, record_change
 from .posting import Posting, post
 
 
@@ -90,6 +99,8 @@ def create_invoice(
         built = [_build_line(invoice, spec, i, f"lines[{i}]") for i, spec in enumerate(lines)]
         InvoiceLine.objects.bulk_create(built)
         _refresh_total(invoice)
+        lines = [line_figures(line) for line in invoice.lines.all()]
+        record_change(invoice, InvoiceAction.CREATE, actor, {**header(invoice), "lines": lines})
         return invoice
 
 
@@ -109,10 +120,12 @@ def update_invoice(*, invoice: Invoice | int, actor: Actor, **changes) -> Invoic
     with transaction.atomic():
         _account, locked = lock_invoice(invoice)
         _require_editable(locked, "editing")
+        before = header(locked)
         for name, value in changes.items():
             setattr(locked, name, value)
         if changes:
             locked.save(update_fields=list(changes))
+            record_change(locked, InvoiceAction.UPDATE, actor, diff(before, header(locked)))
         return locked
 
 
@@ -124,6 +137,7 @@ def add_line(*, invoice: Invoice | int, line: LineSpec, actor: Actor) -> Invoice
         new = _build_line(locked, line, position, "line")
         new.save()
         _refresh_total(locked)
+        record_change(locked, InvoiceAction.ADD_LINE, actor, {"line": line_figures(new)})
         return new
 
 
@@ -142,6 +156,7 @@ def update_line(
         _account, invoice = lock_invoice(invoice_id)
         _require_editable(invoice, "changing a line")
         locked = lock_row(InvoiceLine, line_id)
+        before = line_figures(locked)
         spec = LineSpec(
             description=locked.description if description is None else description,
             quantity=locked.quantity if quantity is None else quantity,
@@ -152,6 +167,8 @@ def update_line(
         locked.unit_price, locked.amount = fresh.unit_price, fresh.amount
         locked.save(update_fields=["description", "quantity", "unit_price", "amount", "currency"])
         _refresh_total(invoice)
+        changed = {"line": line_id, **diff(before, line_figures(locked))}
+        record_change(invoice, InvoiceAction.UPDATE_LINE, actor, changed)
         return locked
 
 
@@ -161,8 +178,10 @@ def remove_line(*, line: InvoiceLine | int, actor: Actor) -> None:
     with transaction.atomic():
         _account, invoice = lock_invoice(invoice_id)
         _require_editable(invoice, "removing a line")
+        removed = line_figures(lock_row(InvoiceLine, line_id))
         InvoiceLine.objects.filter(pk=line_id).delete()
         _refresh_total(invoice)
+        record_change(invoice, InvoiceAction.REMOVE_LINE, actor, {"line": removed})
 
 
 def open_invoice(*, invoice: Invoice | int, actor: Actor) -> Invoice:
@@ -177,6 +196,7 @@ def open_invoice(*, invoice: Invoice | int, actor: Actor) -> Invoice:
             )
         locked._open()
         locked.save(update_fields=["status"])
+        record_change(locked, InvoiceAction.OPEN, actor, {"status": ["draft", locked.status]})
         return locked
 
 
@@ -230,6 +250,8 @@ def post_invoice(
         locked.save(
             update_fields=["status", "seq_no", "number", "issue_date", "issued_at", "due_date"]
         )
+        issued = {k: getattr(locked, k) for k in ("number", "issue_date", "due_date", "total")}
+        record_change(locked, InvoiceAction.POST, actor, issued, at=when)
         label = f"Invoice {locked.number}" + (
             f" — {locked.description}" if locked.description else ""
         )
@@ -287,6 +309,8 @@ def void_invoice(
         locked.cancelled_at = at or timezone.now()
         locked.cancel_reason = (reason or "")[:255]
         locked.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+        voided = {"status": [status, "cancelled"], "reason": locked.cancel_reason}
+        record_change(locked, InvoiceAction.VOID, actor, voided, at=locked.cancelled_at)
         entries = []
         if was_posted:
             entries = post(
