@@ -5,8 +5,10 @@ A member may click *Pay now* many times (twice by mistake, again from another ta
 tomorrow): each click must not leave another live link behind. Under the invoice lock
 (so two clicks at once make one link at most) the newest unpaid link that still has
 ``REUSE_MIN_LEFT`` to live is handed back; otherwise a new one is made. The invoice must
-be payable either way — the same refusals as ``create_payment_link``, also for a reused
-link (an invoice paid or cancelled since is refused, not sent to its old link).
+be payable by card now either way — money owed and its payment *waiting for payment*
+(not waiting for the ERP, not already with a gateway, not asked for by a bank-transfer
+receipt) — also for a reused link: an invoice paid or cancelled since is refused, not
+sent to its old link.
 """
 
 from datetime import timedelta
@@ -20,23 +22,38 @@ from ledger.models import Invoice
 from ledger.models.invoices import OPEN
 from ledger.services import Actor
 
-from ..models import PaymentLink
+from ..models import PaymentLink, PaymentStatus
+from .common import open_payment_for
 from .gateway_flows import create_payment_link
-from .waiting import awaiting_erp
 
 REUSE_MIN_LEFT = timedelta(days=1)
+
+S = PaymentStatus
+NOT_BY_CARD = {
+    S.PENDING_BILLING: "is not payable until the ERP approves it",
+    S.PROCESSING: "has a payment being processed already",
+    S.RECEIPT_CREATING: "is being receipted for a bank transfer or cash payment",
+    S.RECEIPT_SENT: "has a receipt asking for a bank transfer or cash payment",
+}
+
+
+def card_payable_refusal(invoice: Invoice, payment) -> str | None:
+    """Why the invoice cannot be paid by card now (None: it can). ``payment``: its
+    waiting payment (``open_payment_for``)."""
+    if invoice.status not in OPEN or invoice.amount_due.amount <= 0 or payment is None:
+        return "has nothing to pay"
+    if payment.status != S.WAITING_FOR_PAYMENT:
+        return NOT_BY_CARD.get(payment.status, f"has its payment {payment.get_status_display()}")
+    return None
 
 
 def member_payment_link(*, invoice: Invoice | int, actor: Actor) -> PaymentLink:
     """The link a member's *Pay now* opens for ``invoice`` (reused or new)."""
     with transaction.atomic():
         _account, locked = ledger.lock_invoice(invoice)
-        if locked.status not in OPEN or locked.amount_due.amount <= 0:
-            raise StateConflict(f"Invoice {locked} has nothing to pay.", field="invoice")
-        if awaiting_erp(locked):
-            raise StateConflict(
-                f"Invoice {locked} is not payable until the ERP approves it.", field="invoice"
-            )
+        why = card_payable_refusal(locked, open_payment_for(locked))
+        if why:
+            raise StateConflict(f"Invoice {locked} {why}.", field="invoice")
         reusable = (
             PaymentLink.objects.filter(
                 invoice=locked,

@@ -81,3 +81,53 @@ def screenshots(tmp_path_factory):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         return SCREENSHOTS
     return tmp_path_factory.mktemp("screenshots")
+
+
+# --- shared by the staff workflows (tests/e2e/test_staff_*.py) ------------------------
+
+
+@pytest.fixture
+def log_in(live_server, e2e_settings, django_user_model):
+    """``log_in(page, role_or_user)``: a browser context logged in without the form (a
+    session made by the test client, its cookie handed to the browser). ``role`` is a
+    staff role's group name (a staff user in that group is made) or an existing user.
+    The form itself is walked by the member tests and the clerk's run."""
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from payments.roles import ensure_roles
+
+    made = {}
+
+    def log(page, who):
+        if isinstance(who, str):
+            if who not in made:
+                ensure_roles()  # a transactional test's flush removed the migrations' groups
+                user = django_user_model.objects.create_user(
+                    username=who.lower().replace(" ", "-"),
+                    password="staff-pass-123",
+                    email=f"{who.lower().replace(' ', '.')}@billfold.test",
+                    first_name=who.split()[-1].capitalize(),
+                    is_staff=True,
+                )
+                user.groups.add(Group.objects.get(name=who))
+                made[who] = user
+            who = made[who]
+        client = Client()
+        client.force_login(who)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+        )
+        return who
+
+    return log
+
+
+@pytest.fixture
+def second_page(browser, browser_context_args):
+    """Another browser context (another person: the member beside the staff user)."""
+    context = browser.new_context(**browser_context_args)
+    yield context.new_page()
+    context.close()

@@ -15,7 +15,7 @@ from django.utils import timezone
 from ledger import services as ledger
 from ledger.services import LineSpec
 from payments import services as pay
-from payments.models import PaymentLink
+from payments.models import Payment, PaymentLink
 
 from .pages import gbp, table_rows
 
@@ -130,6 +130,29 @@ def test_pay_now_only_where_a_member_can_pay_by_card(member_client, member, sett
         "Pay now"
         not in member_client.get(reverse("member-invoices", args=[own.pk])).content.decode()
     )
+
+
+def test_no_pay_now_while_a_receipt_asks_for_a_transfer_or_a_card_is_processing(
+    member_client, own_account
+):
+    receipted = issued(own_account, "25.00")
+    waiting = Payment.objects.get(invoice=receipted, status="waiting_for_payment")
+    pay.create_receipt(payment=waiting, actor=ACTOR, method="bank_transfer")
+    carded = issued(own_account, "35.00")
+    waiting = Payment.objects.get(invoice=carded, status="waiting_for_payment")
+    pay.start_card_payment(payment=waiting, card_number="4242424242424242", actor=ACTOR)
+    rows = {
+        r[0]: r
+        for r in table_rows(
+            member_client.get(reverse("member-invoices", args=[own_account.pk])).content, "invoices"
+        )
+    }
+    assert rows[receipted.number][8] == ""
+    assert rows[carded.number][8] == "Payment in progress"
+    for invoice, why in ((receipted, "is being receipted"), (carded, "being processed")):
+        response = member_client.post(pay_url(invoice), follow=True)
+        assert why in response.content.decode()
+    assert not PaymentLink.objects.exists()
 
 
 def test_overdue_cancelled_and_ongoing_say_what_they_owe(member_client, own_account):

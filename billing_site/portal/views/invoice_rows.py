@@ -1,10 +1,12 @@
 """What a member reads about an invoice beyond its stored figures (SPEC section 4): what
 it owes now — a cancelled invoice nothing, an ongoing one nothing *yet* — whether it is
 **overdue** (past its due date with money still owed), and whether *Pay now* is offered
-(issued, money owed, not waiting for the ERP's approval, a card gateway configured).
+(money owed, its payment *waiting for payment* — not waiting for the ERP, not with a
+gateway already, not asked for by a bank-transfer receipt — and a card gateway
+configured: ``payments.services.member_links``, which refuses the same).
 
-``invoice_views`` reads a whole page of invoices with one extra query (which of them
-wait for the ERP), whatever the number of rows.
+``invoice_views`` reads a whole page of invoices with one extra query (the waiting
+payments of its invoices), whatever the number of rows.
 """
 
 from dataclasses import dataclass
@@ -16,7 +18,9 @@ from moneyed import Money
 from ledger.models import Invoice, InvoiceStatus
 from ledger.models.invoices import OPEN
 from payments import gateways
-from payments.models import Payment, PaymentStatus
+from payments.models import Payment
+from payments.models.payments import WAITING_STATUSES
+from payments.services.member_links import card_payable_refusal
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class InvoiceView:
     owed: Money | None  # None: nothing owed yet (an ongoing invoice still follows usage)
     overdue_days: int  # 0 unless overdue
     payable: bool
+    payment: Payment | None = None  # the payment waiting for the money owed
 
     @property
     def overdue(self) -> bool:
@@ -56,33 +61,32 @@ def card_payments_on() -> bool:
     return True
 
 
-def _awaiting_erp(invoices: list[Invoice]) -> set[int]:
+def _waiting_payments(invoices: list[Invoice]) -> dict[int, Payment]:
+    """Each open invoice's newest waiting payment, in one query."""
     ids = [i.pk for i in invoices if i.status in OPEN]
     if not ids:
-        return set()
-    return set(
-        Payment.objects.filter(
-            invoice_id__in=ids, direction="incoming", status=PaymentStatus.PENDING_BILLING
-        ).values_list("invoice_id", flat=True)
-    )
+        return {}
+    waiting = Payment.objects.filter(
+        invoice_id__in=ids, direction="incoming", status__in=WAITING_STATUSES
+    ).order_by("invoice_id", "id")
+    return {payment.invoice_id: payment for payment in waiting}  # the newest wins
 
 
 def invoice_views(invoices, *, today: date | None = None) -> list[InvoiceView]:
     invoices = list(invoices)
     today = today or timezone.localdate()
-    waiting_erp = _awaiting_erp(invoices)
+    waiting = _waiting_payments(invoices)
     cards = card_payments_on()
-    return [
-        InvoiceView(
-            invoice=invoice,
-            owed=owed(invoice),
-            overdue_days=overdue_days(invoice, today),
-            payable=(
-                cards
-                and invoice.status in OPEN
-                and invoice.amount_due.amount > 0
-                and invoice.pk not in waiting_erp
-            ),
+    views = []
+    for invoice in invoices:
+        payment = waiting.get(invoice.pk)
+        views.append(
+            InvoiceView(
+                invoice=invoice,
+                owed=owed(invoice),
+                overdue_days=overdue_days(invoice, today),
+                payable=cards and card_payable_refusal(invoice, payment) is None,
+                payment=payment,
+            )
         )
-        for invoice in invoices
-    ]
+    return views
