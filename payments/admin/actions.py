@@ -20,6 +20,7 @@ from ..services import (
     record_dispute,
     refund_payment,
 )
+from ..services.gateway_refunds import retry_refund
 from ..services.transitions import METHOD_CHOSEN_IN_FORM, refusal, transition_permission
 from . import forms as f
 
@@ -52,6 +53,15 @@ def fsm_action(name, label, form, run, done):
 
 def _settled(payment: Payment) -> bool:
     return payment.status == PaymentStatus.COMPLETED and payment.direction == "incoming"
+
+
+def _failed_refund(payment: Payment) -> bool:
+    """A gateway refund that failed: waiting again, its money owed to the member."""
+    return bool(
+        payment.refund_of_id
+        and payment.gateway
+        and payment.status == PaymentStatus.WAITING_FOR_PAYMENT
+    )
 
 
 PAYMENT_ACTIONS = {
@@ -118,6 +128,13 @@ PAYMENT_ACTIONS = {
         ),
         done="Dispute {number} recorded; the invoice is owed again.",
         offered=lambda p, user: _settled(p) and p.reversible.amount > 0,
+    ),
+    "retry_refund": ObjectAction(
+        label="Retry refund",
+        permission="payments.refund_payment",
+        run=lambda p, a, d: retry_refund(refund=p.pk, actor=a),
+        done="Refund {number} sent to the gateway again.",
+        offered=lambda p, user: _failed_refund(p),
     ),
     "assign": ObjectAction(
         label="Assign to invoice",

@@ -1,5 +1,6 @@
-"""Gateway events (read-only, for inspection), payment links with their state, and the
-sandbox's queued events with a "deliver now" button in DEBUG."""
+"""Gateway events (read-only, with *Retry* for one that has not taken effect), the
+outbound gateway calls, payment links with their state, and the sandbox's queued events
+with a "deliver now" button in DEBUG."""
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -10,8 +11,12 @@ from django.utils.html import format_html
 
 from ledger.admin.display import ReadOnlyAdminMixin
 
-from ..models import GatewayEvent, PaymentLink, SandboxEvent
+from ..models import GatewayCall, GatewayEvent, PaymentLink, SandboxEvent
 from ..services import link_token
+from ..services.webhooks import PENDING, retry_event
+
+# Retrying an event can complete a payment: the permission of recording money.
+RETRY_PERMISSION = "payments.mark_paid"
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -32,6 +37,64 @@ class GatewayEventAdmin(ReadOnlyAdmin):
     )
     list_filter = ("gateway", "status", "type")
     search_fields = ("event_id", "payment_reference", "payment__number")
+    list_select_related = ("payment",)
+    actions = ("retry_events",)
+    change_form_template = "admin/payments/gatewayevent/change_form.html"
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm(RETRY_PERMISSION)
+
+    @admin.action(description="Retry the selected events", permissions=["retry"])
+    def retry_events(self, request, queryset):
+        self._report(request, [retry_event(pk) for pk in queryset.values_list("pk", flat=True)])
+
+    def _report(self, request, records) -> None:
+        for record in records:
+            level = messages.SUCCESS if record.status not in PENDING else messages.WARNING
+            detail = f" — {record.detail}" if record.detail else ""
+            self.message_user(request, f"{record.event_id}: {record.status}{detail}", level)
+
+    def get_urls(self):
+        retry = path(
+            "<int:object_id>/retry/",
+            self.admin_site.admin_view(self.retry_view),
+            name="payments_gatewayevent_retry",
+        )
+        return [retry, *super().get_urls()]
+
+    def retry_view(self, request, object_id):
+        """Process one stored event again (POST, with the permission to record money)."""
+        if request.method != "POST":
+            raise PermissionDenied("By POST only.")
+        if not self.has_retry_permission(request):
+            raise PermissionDenied("You are not allowed to retry gateway events.")
+        self._report(request, [retry_event(int(object_id))])
+        return HttpResponseRedirect(reverse("admin:payments_gatewayevent_change", args=[object_id]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        record = self.get_object(request, object_id)
+        can_retry = bool(record and record.status in PENDING and self.has_retry_permission(request))
+        extra = {"can_retry": can_retry, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
+
+@admin.register(GatewayCall)
+class GatewayCallAdmin(ReadOnlyAdmin):
+    """Every outbound call to a gateway: what was asked, when, and how it went."""
+
+    list_display = (
+        "created_at",
+        "gateway",
+        "kind",
+        "payment",
+        "status",
+        "reference",
+        "attempts",
+        "error",
+        "finished_at",
+    )
+    list_filter = ("gateway", "kind", "status")
+    search_fields = ("payment__number", "reference")
     list_select_related = ("payment",)
 
 

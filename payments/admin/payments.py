@@ -11,7 +11,8 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from ledger.admin.display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
 from ledger.admin_actions import ObjectActionsMixin
@@ -19,7 +20,7 @@ from ledger.errors import BillingError
 from ledger.models import Account
 from ledger.services import user_actor
 
-from ..models import PaymentAllocation, PaymentTransition
+from ..models import GatewayCall, Payment, PaymentAllocation, PaymentStatus, PaymentTransition
 from ..services import record_payment
 from .actions import PAYMENT_ACTIONS
 from .forms import RecordPaymentForm
@@ -54,6 +55,20 @@ class AllocationInline(ReadOnlyInline):
         return money_cell(obj.amount)
 
 
+class GatewayCallInline(ReadOnlyInline):
+    model = GatewayCall
+    fields = ("created_at", "kind", "status", "reference", "attempts", "error", "finished_at")
+    readonly_fields = fields
+    verbose_name_plural = "gateway calls"
+
+
+def refunds_owed(payment: Payment) -> list[Payment]:
+    """Refunds of the payment that the gateway failed: money still owed to the member."""
+    return list(
+        payment.refunds.filter(status=PaymentStatus.WAITING_FOR_PAYMENT).order_by("created_at")
+    )
+
+
 class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
     object_actions = PAYMENT_ACTIONS
     action_template = "admin/payments/payment/action_form.html"
@@ -73,7 +88,7 @@ class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
     search_fields = ("number", "account__name", "reference", "invoice__number")
     list_select_related = ("account", "invoice")
     date_hierarchy = "created_at"
-    inlines = (AllocationInline, TransitionInline)
+    inlines = (AllocationInline, TransitionInline, GatewayCallInline)
     show_full_result_count = False
     readonly_fields = (
         "number",
@@ -85,14 +100,19 @@ class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "amount_display",
         "allocated_display",
         "reversed_display",
+        "refund_pending_display",
+        "refunds_owed_display",
         "due_date",
         "invoice",
         "refund_of",
         "dispute_of",
+        "return_of",
         "batch",
         "reference",
         "note",
         "decline_reason",
+        "gateway",
+        "gateway_reference",
         "receipt_number",
         "receipt_created_at",
         "receipt_sent_at",
@@ -120,9 +140,32 @@ class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def allocated_display(self, obj):
         return money_cell(obj.amount_allocated)
 
-    @admin.display(description="refunded or disputed")
+    @admin.display(description="refunded, disputed or returned")
     def reversed_display(self, obj):
         return money_cell(obj.amount_reversed)
+
+    @admin.display(description="being refunded at the gateway")
+    def refund_pending_display(self, obj):
+        return money_cell(obj.refund_pending)
+
+    @admin.display(description="refunds the gateway failed (still owed to the member)")
+    def refunds_owed_display(self, obj):
+        owed = refunds_owed(obj)
+        if not owed:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a>: {} — {}',
+            (
+                (
+                    reverse("admin:payments_payment_change", args=[r.pk]),
+                    r.number,
+                    money_cell(r.amount),
+                    r.decline_reason or "failed",
+                )
+                for r in owed
+            ),
+        )
 
     # Payments are created by the services (issue, record payment), never edited.
     def has_add_permission(self, request):

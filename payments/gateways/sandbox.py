@@ -9,7 +9,11 @@ an HTTP webhook). Test card numbers decide the outcome:
 - ``4000 0000 0000 0259``: succeeds, then a chargeback arrives a day later.
 
 Direct debits stay ``processing`` until a confirmation three days later; an IBAN
-ending in ``0002`` is returned a day after that confirmation (a SEPA return).
+ending in ``0002`` is returned a day after that confirmation (a SEPA return: the
+collection failed).
+
+Refunds are confirmed (``refund.succeeded``) a minute later, except a refund of an
+amount whose pence are ``.13``, which fails (``refund.failed``: "card account closed").
 """
 
 import json
@@ -23,6 +27,8 @@ from .base import Gateway, Started
 CARD_SUCCESS = "4242424242424242"
 CARD_DECLINE = "4000000000000002"
 CARD_CHARGEBACK = "4000000000000259"
+IBAN_RETURNED_SUFFIX = "0002"
+REFUND_FAILS_PENCE = "13"
 
 
 class SandboxGateway(Gateway):
@@ -59,7 +65,7 @@ class SandboxGateway(Gateway):
         reference = f"sbx_dd_{secrets.token_hex(10)}"
         self._queue("payment.processing", reference, timedelta(0))
         self._queue("payment.succeeded", reference, timedelta(days=3))
-        if iban.replace(" ", "").endswith("0002"):
+        if iban.replace(" ", "").endswith(IBAN_RETURNED_SUFFIX):
             self._queue(
                 "payment.returned", reference, timedelta(days=4), reason="MD06 refund request"
             )
@@ -67,7 +73,12 @@ class SandboxGateway(Gateway):
 
     def refund(self, refund_payment, *, original) -> Started:
         reference = f"sbx_re_{secrets.token_hex(10)}"
-        self._queue("refund.succeeded", reference, timedelta(minutes=1))
+        if f"{refund_payment.amount.amount:.2f}".endswith(f".{REFUND_FAILS_PENCE}"):
+            self._queue(
+                "refund.failed", reference, timedelta(minutes=1), reason="card account closed"
+            )
+        else:
+            self._queue("refund.succeeded", reference, timedelta(minutes=1))
         return Started(reference)
 
     def signed_delivery(self, body: dict) -> tuple[bytes, str]:

@@ -1,4 +1,13 @@
-from .gateways import EventStatus, GatewayEvent, LinkState, PaymentLink, SandboxEvent
+from .gateways import (
+    CallKind,
+    CallStatus,
+    EventStatus,
+    GatewayCall,
+    GatewayEvent,
+    LinkState,
+    PaymentLink,
+    SandboxEvent,
+)
 from .payments import (
     ALLOWED_STATUSES,
     Direction,
@@ -11,6 +20,9 @@ from .records import PaymentAllocation, PaymentBatch, PaymentTransition
 
 __all__ = [
     "ALLOWED_STATUSES",
+    "CallKind",
+    "CallStatus",
+    "GatewayCall",
     "EventStatus",
     "GatewayEvent",
     "LinkState",

@@ -42,6 +42,48 @@ class GatewayEvent(models.Model):
         return f"{self.gateway}:{self.event_id} {self.type} ({self.status})"
 
 
+class CallKind(models.TextChoices):
+    CARD_PAYMENT = "card_payment", "Start a card payment"
+    DIRECT_DEBIT = "direct_debit", "Start a direct debit"
+    REFUND = "refund", "Refund"
+
+
+class CallStatus(models.TextChoices):
+    PENDING = "pending", "Pending (recorded, not sent yet)"
+    SENDING = "sending", "Sending"
+    ACCEPTED = "accepted", "Accepted by the gateway"
+    FAILED = "failed", "Failed"
+
+
+class GatewayCall(models.Model):
+    """One outbound request to a gateway. Recorded (``pending``) in the transaction that
+    decides it, sent after that commits — never under the account lock — and its
+    outcome (``accepted`` with the gateway's reference, or ``failed`` with the error)
+    recorded in a short transaction of its own. ``request`` holds what was asked,
+    without secrets (a card's last four digits, a masked IBAN; for a refund its plan)."""
+
+    gateway = models.CharField(max_length=40)
+    kind = models.CharField(max_length=20, choices=CallKind.choices)
+    payment = models.ForeignKey(
+        "payments.Payment", on_delete=models.PROTECT, related_name="gateway_calls"
+    )
+    status = models.CharField(max_length=10, choices=CallStatus.choices, default="pending")
+    request = models.JSONField(default=dict, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["payment", "kind"], name="gateway_call_payment")]
+
+    def __str__(self):
+        return f"{self.gateway} {self.kind} for payment {self.payment_id} ({self.status})"
+
+
 class SandboxEvent(models.Model):
     """An event the sandbox gateway will deliver to the webhook endpoint when due
     (``manage.py deliver_sandbox_events``), like a real gateway's asynchronous outcome."""

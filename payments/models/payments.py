@@ -118,7 +118,17 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
     currency = models.CharField(max_length=3, editable=False)
     amount = money_field()
     amount_allocated = money_field(editable=False, help_text="Allocated to invoices.")
-    amount_reversed = money_field(editable=False, help_text="Refunded or disputed.")
+    amount_reversed = money_field(
+        editable=False, help_text="Refunded, disputed or returned (direct debit)."
+    )
+    refund_pending = money_field(
+        editable=False,
+        help_text="Reserved by refunds a gateway is still processing (posted once it confirms).",
+    )
+    refund_pending_credit = money_field(
+        editable=False,
+        help_text="The part of refund_pending that comes from the payment's unallocated money.",
+    )
     due_date = models.DateField(null=True, blank=True)
     invoice = models.ForeignKey(
         "ledger.Invoice",
@@ -133,6 +143,14 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
     )
     dispute_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="disputes"
+    )
+    return_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returns",
+        help_text="For a direct-debit return: the collection that the bank returned.",
     )
     wallet = models.ForeignKey(
         "wallets.Wallet",
@@ -194,6 +212,12 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
                 name="payment_reversed_within_amount",
             ),
             models.CheckConstraint(
+                condition=Q(refund_pending_credit__gte=0)
+                & Q(refund_pending__gte=F("refund_pending_credit"))
+                & Q(refund_pending__lte=F("amount") - F("amount_reversed")),
+                name="payment_refund_pending_within_amount",
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="pending_billing") | Q(type="rendered_services"),
                 name="payment_pending_billing_postpay_only",
             ),
@@ -232,6 +256,10 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
                 condition=Q(dispute_of__isnull=True) | Q(direction="outgoing"),
                 name="payment_dispute_is_outgoing",
             ),
+            models.CheckConstraint(
+                condition=Q(return_of__isnull=True) | Q(direction="outgoing"),
+                name="payment_return_is_outgoing",
+            ),
         ]
         indexes = [
             models.Index(fields=["gateway", "gateway_reference"], name="payment_gateway_ref"),
@@ -249,13 +277,16 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
     @property
     def unallocated(self):
         """Money of the payment still free to allocate to invoices or to refund as
-        credit: neither allocated nor already refunded or disputed."""
-        return self.amount - self.amount_allocated - self.amount_reversed
+        credit: neither allocated, already given back, nor being refunded."""
+        return (
+            self.amount - self.amount_allocated - self.amount_reversed - self.refund_pending_credit
+        )
 
     @property
     def reversible(self):
-        """What may still be refunded or disputed."""
-        return self.amount - self.amount_reversed
+        """What may still be refunded or disputed (a refund the gateway is processing
+        keeps its amount reserved)."""
+        return self.amount - self.amount_reversed - self.refund_pending
 
     # --- state declarations: called only by payments.services under a row lock -------
 

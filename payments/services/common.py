@@ -83,6 +83,8 @@ def create_payment(
                     amount=amount,
                     amount_allocated=zero,
                     amount_reversed=zero,
+                    refund_pending=zero,
+                    refund_pending_credit=zero,
                     invoice=invoice,
                     due_date=due_date,
                     created_by=actor.user,

@@ -14,7 +14,7 @@ from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
 from ledger.models import Account, EntryKind, Invoice
 from ledger.models.invoices import OPEN
-from ledger.money import to_money
+from ledger.money import format_money, to_money
 from ledger.services import Actor, Posting
 from wallets import services as wallets
 
@@ -72,9 +72,10 @@ def _completing_method(payment: Payment, name: str, method: str) -> str:
 
 
 def _record_completion(
-    payment: Payment, name: str, *, method: str, amount: Money, reference, note, actor, at
+    payment: Payment, name: str, *, method: str, amount: Money, reference, note, actor, at, why=""
 ) -> None:
-    """Run the transition with what arrived: method, amount, the payer's reference."""
+    """Run the transition with what arrived: method, amount, the payer's reference
+    (``why``: the history's reason, the note by default)."""
     payment.method = method
     payment.amount = amount
     payment.reference = (reference or payment.reference)[:100]
@@ -84,9 +85,25 @@ def _record_completion(
         name,
         actor=actor,
         at=at,
-        reason=note,
+        reason=why or note,
         extra_fields=["method", "amount", "currency", "reference", "note"],
     )
+
+
+def kept_as_credit(invoice: Invoice | None, amount: Money) -> str:
+    """Why money a gateway took goes (partly) to account credit, in words, or "": its
+    invoice was settled, cancelled or reduced while the gateway was processing."""
+    if invoice is None:
+        return ""
+    if invoice.status not in OPEN:
+        state = invoice.get_status_display().lower()
+        return f"invoice {invoice.number} is {state}: {format_money(amount)} kept as account credit"
+    if invoice.amount_due < amount:
+        return (
+            f"invoice {invoice.number} owed only {format_money(invoice.amount_due)}: "
+            f"{format_money(amount - invoice.amount_due)} kept as account credit"
+        )
+    return ""
 
 
 def _credit_wallet(payment: Payment, amount: Money, actor: Actor, at) -> None:
@@ -106,8 +123,12 @@ def _post_received(
     payment: Payment, account: Account, invoice: Invoice | None, amount: Money, actor, at
 ) -> None:
     """Allocate the money to the invoice (what is due at most; the surplus stays as
-    credit) and post the ``PAYM`` credit."""
+    credit) and post the ``PAYM`` credit. An invoice that owes nothing any more (a
+    gateway's money for an invoice settled or cancelled meanwhile) gets nothing: all of
+    it is account credit."""
     posting_ref = payment.reference_code
+    if invoice is not None and (invoice.status not in OPEN or invoice.amount_due.amount <= 0):
+        invoice = None
     if invoice is not None:
         allocate(payment, invoice, min(amount, invoice.amount_due), actor, at)
         posting_ref = invoice.reference
@@ -148,12 +169,18 @@ def complete(
 ) -> Payment:
     """Complete a locked payment for ``amount`` (transition ``name``: staff's
     ``mark_paid`` or a gateway's ``complete_from_gateway``), then credit its wallet, or
-    allocate it to its invoice, post ``PAYM`` and open a payment for any rest."""
+    allocate it to its invoice, post ``PAYM`` and open a payment for any rest.
+
+    Staff can only complete a payment whose invoice still owes. A gateway's money is
+    never refused: what its invoice no longer needs (settled, cancelled or reduced
+    meanwhile) stays as account credit, said in the history (SPEC section 5)."""
     method = _completing_method(payment, name, method)
     invoice = None
     if payment.invoice_id:
         _acc, invoice = ledger.lock_invoice(payment.invoice_id)
-        require_payable(invoice, field="invoice")
+        if name != "complete_from_gateway":
+            require_payable(invoice, field="invoice")
+    why = kept_as_credit(invoice, amount) if name == "complete_from_gateway" else ""
     _record_completion(
         payment,
         name,
@@ -163,12 +190,13 @@ def complete(
         note=note,
         actor=actor,
         at=at,
+        why=why,
     )
     if payment.wallet_id:
         _credit_wallet(payment, amount, actor, at)
         return payment
     _post_received(payment, account, invoice, amount, actor, at)
-    if invoice is not None:
+    if invoice is not None and invoice.status in OPEN:
         open_waiting_payment(invoice, account, actor, at=at, reason="rest of a part payment")
     return payment
 
@@ -211,7 +239,7 @@ def complete_gateway_payment(
     at: datetime | None = None,
 ) -> Payment:
     """A gateway confirmed the money of a ``processing`` payment: complete it, assign it
-    to its invoice and post ``PAYM`` (SPEC section 5)."""
+    to its invoice (what it still owes) and post ``PAYM`` (SPEC section 5)."""
     with transaction.atomic():
         account, locked = lock_payment(payment)
         paid = locked.amount if amount is None else to_money(amount, account.currency)

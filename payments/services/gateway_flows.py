@@ -1,5 +1,6 @@
 """Payments through a gateway: card payments, direct debits (also forced by staff on an
-unpaid invoice), gateway refunds, and payment links (SPEC section 5)."""
+unpaid invoice) and payment links (SPEC section 5). Gateway refunds are
+``gateway_refunds``; the calls themselves are made after commit (``gateway_calls``)."""
 
 import secrets
 from datetime import timedelta
@@ -16,8 +17,9 @@ from ledger.models.invoices import OPEN
 from ledger.services import Actor
 
 from .. import gateways
-from ..models import LinkState, Payment, PaymentLink, PaymentStatus
+from ..models import CallKind, LinkState, Payment, PaymentLink, PaymentStatus
 from .common import lock_payment, open_payment_for
+from .gateway_calls import mask_iban, record_intent, send_after_commit
 from .transitions import apply, refusal, refuse
 from .waiting import awaiting_erp
 
@@ -25,9 +27,18 @@ S = PaymentStatus
 LINK_SALT = "billfold.payment-link"
 
 
-def _start(payment: Payment, method: str, actor: Actor, start) -> Payment:
-    """Send a locked waiting payment to the gateway for ``method``; it is ``processing``
-    until the gateway's webhook says how it ended."""
+def gateway_for(method: str) -> gateways.Gateway:
+    """The gateway configured for ``method``, or a clear refusal."""
+    try:
+        return gateways.for_method(method)
+    except LookupError as exc:
+        raise StateConflict(str(exc), field="method") from None
+
+
+def _start(payment: Payment, kind: str, method: str, actor: Actor, request: dict):
+    """Send a locked waiting payment to the gateway for ``method``: it is ``processing``
+    from now on (nothing else may act on it) and the call is recorded, to be made once
+    this transaction commits (``gateway_calls``); the webhook says how it ended."""
     if payment.method and payment.method != method:
         raise InvalidInput(
             f"method: payment {payment.number} is a {payment.get_method_display()} payment.",
@@ -36,19 +47,26 @@ def _start(payment: Payment, method: str, actor: Actor, start) -> Payment:
     why = refusal(payment, "start_processing", method=method)
     if why:
         raise refuse(payment, "start_processing", why)
-    gateway = gateways.for_method(method)
-    started = start(gateway)
+    gateway = gateway_for(method)
     payment.method = method
     payment.gateway = gateway.name
-    payment.gateway_reference = started.reference
+    payment.gateway_reference = None  # the gateway's, once it accepts the call
     payment.decline_reason = ""
-    return apply(
+    apply(
         payment,
         "start_processing",
         actor=actor,
-        reason=f"{gateway.name} {started.reference}",
+        reason=f"sent to {gateway.name}",
         extra_fields=["method", "gateway", "gateway_reference", "decline_reason"],
     )
+    return payment, record_intent(payment, kind, gateway.name, request)
+
+
+def _after(payment: Payment) -> Payment:
+    """Outside a transaction the call has been made: show its outcome."""
+    if not transaction.get_connection().in_atomic_block:
+        payment.refresh_from_db()
+    return payment
 
 
 def start_card_payment(*, payment: Payment | int, card_number: str, actor: Actor) -> Payment:
@@ -57,9 +75,11 @@ def start_card_payment(*, payment: Payment | int, card_number: str, actor: Actor
         raise InvalidInput("card_number: 12 to 19 digits expected.", field="card_number")
     with transaction.atomic():
         _account, locked = lock_payment(payment)
-        return _start(
-            locked, "card", actor, lambda g: g.start_card_payment(locked, card_number=digits)
+        started, call = _start(
+            locked, CallKind.CARD_PAYMENT, "card", actor, {"card": f"…{digits[-4:]}"}
         )
+        send_after_commit(call, card_number=digits)
+    return _after(started)
 
 
 def start_direct_debit(*, payment: Payment | int, iban: str, actor: Actor) -> Payment:
@@ -68,9 +88,11 @@ def start_direct_debit(*, payment: Payment | int, iban: str, actor: Actor) -> Pa
         raise InvalidInput("iban: not an IBAN (country code, then 13 to 32 characters).", "iban")
     with transaction.atomic():
         _account, locked = lock_payment(payment)
-        return _start(
-            locked, "direct_debit", actor, lambda g: g.start_direct_debit(locked, iban=iban)
+        started, call = _start(
+            locked, CallKind.DIRECT_DEBIT, "direct_debit", actor, {"iban": mask_iban(iban)}
         )
+        send_after_commit(call, iban=iban)
+    return _after(started)
 
 
 def force_direct_debit(*, invoice: Invoice | int, iban: str, actor: Actor) -> Payment:
@@ -81,17 +103,6 @@ def force_direct_debit(*, invoice: Invoice | int, iban: str, actor: Actor) -> Pa
         if locked.status not in OPEN or payment is None:
             raise StateConflict(f"Invoice {locked} has no payment waiting.", field="invoice")
         return start_direct_debit(payment=payment.pk, iban=iban, actor=actor)
-
-
-def send_gateway_refund(refund: Payment, original: Payment) -> None:
-    """Ask the original's gateway to pay a refund back (the refund stays ``processing``
-    until the gateway confirms it)."""
-    gateway = gateways.by_name(original.gateway)
-    if gateway is None:
-        raise StateConflict(f"Gateway {original.gateway!r} is not configured.", field="gateway")
-    started = gateway.refund(refund, original=original)
-    refund.gateway, refund.gateway_reference = gateway.name, started.reference
-    refund.save(update_fields=["gateway", "gateway_reference"])
 
 
 # --- payment links ---------------------------------------------------------------------

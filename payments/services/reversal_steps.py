@@ -1,7 +1,9 @@
-"""The steps shared by refunds and disputes (``reversals``): lock, check the amount,
-plan which money goes back, open the outgoing payment (through the gateway for a
-gateway refund), reverse the allocations and settle the invoices, post, and bring each
-invoice's waiting payment in step. ``Reversal`` says which of the two is running.
+"""The steps shared by refunds, disputes and direct-debit returns (``reversals``):
+lock, check the amount, plan which money goes back, open the outgoing payment, then
+``carry_out``: reverse the allocations and settle the invoices, post, and bring each
+invoice's waiting payment in step. ``Reversal`` says which one is running. A refund
+through a gateway is planned now and carried out when the gateway confirms it
+(``gateway_refunds``).
 """
 
 from enum import StrEnum
@@ -19,17 +21,18 @@ from wallets import services as wallets
 
 from ..models import Payment, PaymentAllocation, PaymentStatus
 from .common import create_payment, lock_payment, open_payment_for
-from .gateway_flows import send_gateway_refund
 from .waiting import open_waiting_payment, sync_open_payment
 
 S = PaymentStatus
 
 
 class Reversal(StrEnum):
-    """Which way money goes back: a refund we decide, or a dispute the bank decided."""
+    """Which way money goes back: a refund we decide, a dispute (chargeback) the bank
+    decided, or a direct-debit return (the bank could not collect)."""
 
     REFUND = "refund"
     DISPUTE = "dispute"
+    RETURN = "return"
 
     @property
     def label(self) -> str:
@@ -37,12 +40,20 @@ class Reversal(StrEnum):
 
     @property
     def done(self) -> str:
-        return {"refund": "refunded", "dispute": "disputed"}[self.value]
+        return {"refund": "refunded", "dispute": "disputed", "return": "returned"}[self.value]
 
     @property
     def link_field(self) -> str:
-        """The outgoing payment's link to the original: ``refund_of`` / ``dispute_of``."""
+        """The outgoing payment's link to the original: ``refund_of`` / ``dispute_of`` /
+        ``return_of``."""
         return f"{self.value}_of"
+
+    def describe(self, original: Payment, what: str, reason: str = "") -> str:
+        """The ledger description of the money going back."""
+        if self is Reversal.RETURN:
+            why = reason.removeprefix("Direct debit returned: ") or "returned by the bank"
+            return f"Direct debit returned: {why} (payment {original.number}, {what})"
+        return f"{self.label} of payment {original.number} ({what})"
 
 
 def lock_for_reversal(payment: Payment | int) -> tuple[Account, Payment, dict[int, Invoice]]:
@@ -83,11 +94,24 @@ def amount_to_reverse(original: Payment, amount, currency: str, kind: Reversal) 
     return money
 
 
+def reserved_parts(payment: Payment) -> dict[int, Money]:
+    """What refunds still processing at the gateway reserved of each allocation of the
+    payment (their plan, taken at decision and posted when the gateway confirms)."""
+    from .gateway_refunds import pending_plans
+
+    reserved: dict[int, Money] = {}
+    for _refund, plan_ in pending_plans(payment):
+        for allocation_id, _invoice_id, part in plan_.parts:
+            reserved[allocation_id] = reserved.get(allocation_id, Money(0, part.currency)) + part
+    return reserved
+
+
 def plan(payment: Payment, amount: Money, invoice_id: int | None):
     """Split ``amount`` into (unallocated part, [(allocation, part), ...], not covered).
 
     Unallocated credit goes back first, then the allocations newest first; with
-    ``invoice_id`` only that invoice's allocations are used.
+    ``invoice_id`` only that invoice's allocations are used. What refunds still at the
+    gateway reserved is not planned again.
     """
     left = amount
     from_credit = Money(0, amount.currency)
@@ -95,6 +119,7 @@ def plan(payment: Payment, amount: Money, invoice_id: int | None):
         from_credit = min(payment.unallocated, left)
         left -= from_credit
     parts = []
+    reserved = reserved_parts(payment)
     allocations = PaymentAllocation.objects.filter(payment=payment, reversal_of__isnull=True)
     if invoice_id is not None:
         allocations = allocations.filter(invoice_id=invoice_id)
@@ -104,7 +129,11 @@ def plan(payment: Payment, amount: Money, invoice_id: int | None):
         reversed_already = sum(
             (-r.amount for r in allocation.reversals.all()), Money(0, amount.currency)
         )
-        remaining = allocation.amount - reversed_already
+        remaining = (
+            allocation.amount
+            - reversed_already
+            - reserved.get(allocation.pk, Money(0, amount.currency))
+        )
         if remaining.amount > 0:
             part = min(remaining, left)
             parts.append((allocation, part))
@@ -130,35 +159,50 @@ def check_plan(original, account, money, from_credit, left, invoice_label, kind)
 
 
 def open_reversal(original, account, money, kind: Reversal, actor, reason, at) -> Payment:
-    """The outgoing payment. A refund of a gateway payment goes back through the
-    gateway: it is decided (and posted) now, and stays processing until the gateway
-    confirms it."""
-    via_gateway = kind is Reversal.REFUND and bool(original.gateway)
-    reversal = create_payment(
+    """The outgoing payment, completed: money given back by hand, or taken back by the
+    bank. (A refund of a gateway payment is ``gateway_refunds.request_refund``.)"""
+    return create_payment(
         account=account,
         type=original.type,
         amount=money,
         actor=actor,
-        status=S.PROCESSING if via_gateway else S.COMPLETED,
+        status=S.COMPLETED,
         method=original.method,
         direction="outgoing",
         invoice=original.invoice,
         reason=reason or kind.value,
         at=at,
-        completed_at=None if via_gateway else (at or timezone.now()),
+        completed_at=at or timezone.now(),
         note=(reason or "")[:255],
         **{kind.link_field: original},
     )
-    if via_gateway:
-        send_gateway_refund(reversal, original)
-    return reversal
+
+
+def carry_out(
+    original, reversal, account, money, from_credit, parts, invoices, kind, reason, actor, at
+):
+    """Give the money back on the books: the original's figures, a negative allocation
+    per part, the ``INVC`` / ``PAYM`` entries, and each invoice's waiting payment."""
+    original.amount_reversed += money
+    original.amount_allocated -= sum((p for _a, p in parts), Money(0, account.currency))
+    original.save(update_fields=["amount_reversed", "amount_allocated", "currency"])
+    postings, touched = reverse_allocations(
+        original, reversal, parts, invoices, account, kind, reason, actor, at
+    )
+    if from_credit.amount > 0:
+        postings.append(
+            money_back(original, reversal, from_credit, kind, "account credit", reason=reason)
+        )
+    ledger.post(account=account, postings=postings, actor=actor, at=at)
+    follow_up(touched, kind, reversal, account, actor, at)
 
 
 def reverse_allocations(
     original, reversal, parts, invoices, account, kind: Reversal, reason, actor, at
 ) -> tuple[list[Posting], list[Invoice]]:
-    """A negative allocation per part, the invoice settled back (refunded, or disputed
-    and owed again); returns the postings (``INVC`` − for a refund, ``PAYM`` −) and the
+    """A negative allocation per part, the invoice settled back (refunded; disputed and
+    owed again; or, for a direct-debit return, owed again as it was before: due or
+    partially paid); returns the postings (``INVC`` − for a refund, ``PAYM`` −) and the
     invoices touched."""
     postings, touched = [], []
     for allocation, part in parts:
@@ -188,22 +232,24 @@ def reverse_allocations(
                 )
             )
         else:
-            ledger.settle_invoice(invoice=invoice, paid=-part, disputed=True)
+            ledger.settle_invoice(invoice=invoice, paid=-part, disputed=kind is Reversal.DISPUTE)
         postings.append(
-            money_back(original, reversal, part, kind, f"invoice {invoice.number}", invoice)
+            money_back(original, reversal, part, kind, f"invoice {invoice.number}", invoice, reason)
         )
         if invoice not in touched:
             touched.append(invoice)
     return postings, touched
 
 
-def money_back(original, reversal, amount, kind: Reversal, what: str, invoice=None) -> Posting:
-    """The ``PAYM`` −x of money leaving (or taken back by the bank)."""
+def money_back(
+    original, reversal, amount, kind: Reversal, what: str, invoice=None, reason=""
+) -> Posting:
+    """The ``PAYM`` −x of money leaving (or taken back, or never collected, by the bank)."""
     return Posting(
         kind=EntryKind.PAYMENT,
         amount=-amount,
         reference=reversal.reference_code,
-        description=f"{kind.label} of payment {original.number} ({what})",
+        description=kind.describe(original, what, reason),
         invoice=invoice,
         source=reversal,
         method=original.method,
@@ -211,13 +257,15 @@ def money_back(original, reversal, amount, kind: Reversal, what: str, invoice=No
 
 
 def follow_up(touched: list[Invoice], kind: Reversal, reversal, account, actor, at) -> None:
-    """Bring each touched invoice's waiting payment in step. A disputed invoice is owed
-    again: a new payment waits for it (payable at once: the ERP approved it before)."""
+    """Bring each touched invoice's waiting payment in step. A disputed or returned
+    invoice is owed again: a new payment waits for it (payable at once: the ERP approved
+    it before)."""
     for invoice in touched:
-        if kind is Reversal.DISPUTE:
-            sync_open_payment(invoice, actor, reason="dispute")
+        if kind is not Reversal.REFUND:
+            why = "direct debit returned" if kind is Reversal.RETURN else "dispute"
+            sync_open_payment(invoice, actor, reason=why)
             if invoice.amount_due.amount > 0 and open_payment_for(invoice) is None:
-                open_waiting_payment(invoice, account, actor, at=at, reason="owed again")
+                open_waiting_payment(invoice, account, actor, at=at, reason=f"owed again: {why}")
         else:
             sync_open_payment(invoice, actor, reason=f"refund {reversal.number}")
 
@@ -228,8 +276,9 @@ def reverse_top_up(
     """A top-up that credited a wallet: the money comes back out of the wallet.
 
     A refund needs it still available there (else InsufficientFunds, nothing changes).
-    A chargeback takes what is available and leaves the rest owed on the account's
-    ledger (``PAYM`` −rest): the bank took the money back whatever was spent.
+    A chargeback or a direct-debit return takes what is available and leaves the rest
+    owed on the account's ledger (``PAYM`` −rest): the bank took the money back (or
+    never collected it) whatever was spent.
     """
     wallet = wallets.lock_wallet(original.wallet_id)
     zero = Money(0, account.currency)
@@ -260,8 +309,7 @@ def reverse_top_up(
                     kind=EntryKind.PAYMENT,
                     amount=-rest,
                     reference=reversal.reference_code,
-                    description=f"Chargeback of wallet top-up {original.number}: "
-                    f"{format_money(rest)} of it was already spent",
+                    description=_top_up_rest(original, rest, kind, reason),
                     source=reversal,
                     method=original.method,
                 )
@@ -272,3 +320,10 @@ def reverse_top_up(
     original.amount_reversed += money
     original.save(update_fields=["amount_reversed", "currency"])
     return reversal
+
+
+def _top_up_rest(original: Payment, rest: Money, kind: Reversal, reason: str) -> str:
+    spent = f"{format_money(rest)} of it was already spent"
+    if kind is Reversal.RETURN:
+        return kind.describe(original, f"wallet top-up: {spent}", reason)
+    return f"Chargeback of wallet top-up {original.number}: {spent}"

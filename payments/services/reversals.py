@@ -1,12 +1,16 @@
-"""Money going back: refunds (whole or part) and disputes (chargebacks), SPEC 3 and 5.
+"""Money going back: refunds (whole or part), disputes (chargebacks) and direct-debit
+returns, SPEC 3 and 5.
 
 A refund is an outgoing payment linked to the original. For the part of the original
 that paid an invoice it posts ``INVC`` −x and ``PAYM`` −x (the invoice is reduced and
-the money leaves); for the part that was account credit it posts ``PAYM`` −x only.
+the money leaves); for the part that was account credit it posts ``PAYM`` −x only. A
+refund through a gateway is decided now and posted when the gateway confirms it.
 A dispute is an outgoing payment that offsets the original with ``PAYM`` −x: the
 invoice goes to ``disputed`` and is owed again, with a new payment waiting for it.
+A direct-debit return (the bank could not collect) posts ``PAYM`` −x too, but the
+invoice simply owes again (due or partially paid): it is a failed collection.
 
-Both run the same steps (``_reverse``, with the steps in ``reversal_steps``); where
+All run the same steps (``_reverse``, with the steps in ``reversal_steps``); where
 they differ, ``Reversal`` says which it is.
 """
 
@@ -20,16 +24,15 @@ from ledger.money import format_money, to_money
 from ledger.services import Actor
 
 from ..models import Payment, PaymentAllocation, PaymentStatus
+from .gateway_refunds import refunding_on, request_refund
 from .reversal_steps import (
     Reversal,
     amount_to_reverse,
+    carry_out,
     check_plan,
-    follow_up,
     lock_for_reversal,
-    money_back,
     open_reversal,
     plan,
-    reverse_allocations,
     reverse_top_up,
 )
 
@@ -56,24 +59,33 @@ def _reverse(
         from_credit, parts, left = plan(original, money, invoice_id)
         label = invoices.get(invoice_id) or invoice_id
         check_plan(original, account, money, from_credit, left, label, kind)
+        if kind is Reversal.REFUND and original.gateway:
+            return request_refund(
+                original, account, money, from_credit, parts, invoice_id, actor, reason, at
+            )
         reversal = open_reversal(original, account, money, kind, actor, reason, at)
-        original.amount_reversed += money
-        original.amount_allocated -= sum((p for _a, p in parts), Money(0, account.currency))
-        original.save(update_fields=["amount_reversed", "amount_allocated", "currency"])
-        postings, touched = reverse_allocations(
-            original, reversal, parts, invoices, account, kind, reason, actor, at
+        carry_out(
+            original,
+            reversal,
+            account,
+            money,
+            from_credit,
+            parts,
+            invoices,
+            kind,
+            reason,
+            actor,
+            at,
         )
-        if from_credit.amount > 0:
-            postings.append(money_back(original, reversal, from_credit, kind, "account credit"))
-        ledger.post(account=account, postings=postings, actor=actor, at=at)
-        follow_up(touched, kind, reversal, account, actor, at)
         return reversal
 
 
 def refund_payment(
     *, payment: Payment | int, actor: Actor, amount=None, reason: str = "", at=None
 ) -> Payment:
-    """Refund a completed payment, whole (default) or in part; returns the refund."""
+    """Refund a completed payment, whole (default) or in part; returns the refund. A
+    gateway payment's refund is processing until the gateway confirms it: its entries
+    are posted then (``gateway_refunds``)."""
     return _reverse(
         payment=payment, amount=amount, actor=actor, reason=reason, kind=Reversal.REFUND, at=at
     )
@@ -88,9 +100,21 @@ def record_dispute(
     )
 
 
+def record_return(
+    *, payment: Payment | int, actor: Actor, amount=None, reason: str = "", at=None
+) -> Payment:
+    """A direct debit the bank returned after confirming it: the collection failed.
+    ``PAYM`` −x, the invoice owes again (due or partially paid, not disputed) and a new
+    payment waits for it; returns the outgoing payment (``return_of`` the original)."""
+    return _reverse(
+        payment=payment, amount=amount, actor=actor, reason=reason, kind=Reversal.RETURN, at=at
+    )
+
+
 def _refundable(invoice: Invoice, amount, currency: str) -> Money:
-    """What to refund on the invoice (default: all that was paid), at most that."""
-    paid = invoice.amount_paid
+    """What to refund on the invoice (default: all that was paid and is not already
+    being refunded at a gateway), at most that."""
+    paid = invoice.amount_paid - refunding_on(invoice.pk, currency)
     money = paid if amount is None else to_money(amount, currency)
     if money.amount <= 0:
         raise StateConflict(
@@ -121,9 +145,11 @@ def _payments_of(invoice_id: int):
 
 
 def _paid_on(payment: Payment, invoice_id: int, currency: str) -> Money:
-    """What the payment still pays of the invoice (its allocations net of reversals)."""
+    """What the payment still pays of the invoice (its allocations net of reversals and
+    of what refunds at a gateway reserved)."""
     allocations = PaymentAllocation.objects.filter(payment=payment, invoice_id=invoice_id)
-    return sum((a.amount for a in allocations), Money(0, currency))
+    paid = sum((a.amount for a in allocations), Money(0, currency))
+    return paid - refunding_on(invoice_id, currency, payment=payment)
 
 
 def refund_invoice(

@@ -4,12 +4,14 @@ Every test here runs on the database; after each one ``verify_ledger`` re-derive
 balance from the entries, so no test can leave a ledger that does not add up.
 """
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import TestCase
 from moneyed import Money
 
 from ledger import services as ledger
@@ -127,3 +129,12 @@ def snapshot() -> dict:
 
 def past(days: int = 1) -> date:
     return date.today() - timedelta(days=days)
+
+
+@contextmanager
+def after_commit():
+    """Run what the services leave for after their transaction commits — the gateway
+    calls (``payments.services.gateway_calls``) — as a commit would: the transaction
+    pytest-django wraps a test in never commits."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        yield

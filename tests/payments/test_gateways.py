@@ -15,6 +15,8 @@ from payments import gateways
 from payments import services as pay
 from payments.models import GatewayEvent, Payment, PaymentLink, SandboxEvent
 
+from .conftest import after_commit
+
 URL = "/api/v1/gateways/sandbox/webhook/"
 
 
@@ -61,7 +63,8 @@ def fresh(obj):
 @pytest.mark.django_db
 def test_card_success_completes_and_assigns_to_the_invoice(account, issue, actor):
     invoice, payment = issue(account)
-    pay.start_card_payment(payment=payment, card_number="4242 4242 4242 4242", actor=actor)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number="4242 4242 4242 4242", actor=actor)
     assert fresh(payment).status == "processing"
     deliver()
     assert fresh(payment).status == "completed"
@@ -75,7 +78,8 @@ def test_card_success_completes_and_assigns_to_the_invoice(account, issue, actor
 @pytest.mark.django_db
 def test_card_decline_goes_back_to_waiting_with_the_reason(account, issue, actor):
     invoice, payment = issue(account)
-    pay.start_card_payment(payment=payment, card_number="4000000000000002", actor=actor)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number="4000000000000002", actor=actor)
     deliver()
     payment = fresh(payment)
     assert payment.status == "waiting_for_payment"
@@ -87,7 +91,8 @@ def test_card_decline_goes_back_to_waiting_with_the_reason(account, issue, actor
 @pytest.mark.django_db
 def test_direct_debit_waits_for_the_confirmation_days_later(account, issue, actor):
     invoice, payment = issue(account)
-    pay.force_direct_debit(invoice=invoice, iban="DE89 3704 0044 0532 0130 00", actor=actor)
+    with after_commit():
+        pay.force_direct_debit(invoice=invoice, iban="DE89 3704 0044 0532 0130 00", actor=actor)
     call_command("deliver_sandbox_events")  # only what is due now: the processing notice
     assert fresh(payment).status == "processing"
     assert SandboxEvent.objects.filter(delivered_at__isnull=True).count() == 1
@@ -97,13 +102,19 @@ def test_direct_debit_waits_for_the_confirmation_days_later(account, issue, acto
 
 
 @pytest.mark.django_db
-def test_sepa_return_after_confirmation_reverses_and_invoice_is_owed_again(account, issue, actor):
+def test_sepa_return_after_confirmation_is_a_failed_collection_and_invoice_is_owed_again(
+    account, issue, actor
+):
+    """Issue 12: a direct-debit return is not a dispute (it was one before): the invoice
+    owes again as it was (due), the return is labelled as such."""
     invoice, payment = issue(account)
-    pay.force_direct_debit(invoice=invoice, iban="DE89370400440532010002", actor=actor)
+    with after_commit():
+        pay.force_direct_debit(invoice=invoice, iban="DE89370400440532010002", actor=actor)
     deliver()
-    assert fresh(invoice).status == "disputed"
-    reversal = Payment.objects.get(dispute_of=payment)
-    assert reversal.direction == "outgoing" and reversal.amount.amount == 75
+    assert fresh(invoice).status == "due"
+    assert not Payment.objects.filter(dispute_of=payment).exists()
+    returned = Payment.objects.get(return_of=payment)
+    assert returned.direction == "outgoing" and returned.amount.amount == 75
     assert [k for k, *_ in kinds(account)] == ["INVC", "PAYM", "PAYM"]
     assert kinds(account)[-1][2] == -75
     assert fresh(account).balance.amount == -75
@@ -114,7 +125,8 @@ def test_sepa_return_after_confirmation_reverses_and_invoice_is_owed_again(accou
 @pytest.mark.django_db
 def test_chargeback_runs_the_dispute_flow(account, issue, actor):
     invoice, payment = issue(account)
-    pay.start_card_payment(payment=payment, card_number="4000000000000259", actor=actor)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number="4000000000000259", actor=actor)
     deliver()
     assert fresh(invoice).status == "disputed"
     assert Payment.objects.filter(dispute_of=payment).count() == 1
@@ -125,20 +137,26 @@ def test_chargeback_runs_the_dispute_flow(account, issue, actor):
 @pytest.mark.django_db
 def test_gateway_refund_is_processing_until_confirmed(account, issue, actor):
     invoice, payment = issue(account)
-    pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
     deliver()
-    refund = pay.refund_payment(payment=payment, amount="25.00", actor=actor)
-    assert refund.status == "processing" and refund.gateway_reference
-    assert [k for k, *_ in kinds(account)][-2:] == ["INVC", "PAYM"]  # decided and posted
+    with after_commit():
+        refund = pay.refund_payment(payment=payment, amount="25.00", actor=actor)
+    assert fresh(refund).status == "processing" and fresh(refund).gateway_reference
+    # Issue 12: decided, not posted (it was posted at once before) until the gateway says so.
+    assert [k for k, *_ in kinds(account)] == ["INVC", "PAYM"]
     deliver()
     assert fresh(refund).status == "completed"
+    assert [k for k, *_ in kinds(account)][-2:] == ["INVC", "PAYM"]
+    assert [d or c for _k, d, c in kinds(account)][-2:] == [-25, -25]
     call_command("verify_ledger")
 
 
 @pytest.mark.django_db
 def test_same_event_five_times_has_one_effect(account, issue, actor, gw):
     invoice, payment = issue(account)
-    pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
     event = {
         "id": "evt_once",
         "type": "payment.succeeded",
@@ -166,7 +184,8 @@ def test_bad_signatures_are_refused_and_change_nothing(
     account, issue, actor, gw, signature, status
 ):
     invoice, payment = issue(account)
-    pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
     event = {
         "id": "evt_bad",
         "type": "payment.succeeded",
@@ -212,7 +231,8 @@ def test_unknown_payment_and_unknown_gateway(gw):
 @pytest.mark.django_db
 def test_out_of_order_events(account, issue, actor, gw):
     invoice, payment = issue(account)
-    pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
     ref = fresh(payment).gateway_reference
     # A chargeback before the charge completed: stored, 409, retried later.
     early = {"id": "evt_cb", "type": "payment.disputed", "payment_reference": ref}
@@ -238,7 +258,8 @@ def test_out_of_order_events(account, issue, actor, gw):
 @pytest.mark.django_db(transaction=True)
 def test_same_event_from_four_threads_has_one_effect(account, issue, actor, gw):
     invoice, payment = issue(account)
-    pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=actor)
     raw = json.dumps(
         {
             "id": "evt_race",
@@ -279,7 +300,8 @@ def test_payment_link_pays_once_and_expires(account, issue, actor):
     page = client.get(url)
     assert page.status_code == 200 and "£75.00" in page.content.decode()
     assert fresh(link).state == "opened"
-    client.post(url, {"card_number": "4242424242424242"})
+    with after_commit():
+        client.post(url, {"card_number": "4242424242424242"})
     assert fresh(payment).status == "processing"
     deliver()
     assert fresh(link).state == "paid" and fresh(invoice).status == "paid"

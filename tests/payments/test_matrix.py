@@ -21,7 +21,16 @@ from payments.gateways.sandbox import CARD_DECLINE, CARD_SUCCESS
 from payments.models import Payment, PaymentTransition
 from payments.services.common import create_payment
 
-from .conftest import balance, entries_after, fresh, last_seq, past, snapshot, waiting_payment
+from .conftest import (
+    after_commit,
+    balance,
+    entries_after,
+    fresh,
+    last_seq,
+    past,
+    snapshot,
+    waiting_payment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +81,10 @@ IBAN = "DE89 3704 0044 0532 0130 00"  # the sandbox confirms it three days later
 def start_at_gateway(payment: Payment, method: str, actor, card: str = CARD_SUCCESS) -> Payment:
     """Send a waiting payment to the sandbox gateway, as the member's payment page (a
     card) or staff forcing a direct debit do; it is ``processing`` until the answer."""
-    if method == "card":
-        return pay.start_card_payment(payment=payment, card_number=card, actor=actor)
-    return pay.start_direct_debit(payment=payment, iban=IBAN, actor=actor)
+    with after_commit():  # the gateway is called once the decision has committed
+        if method == "card":
+            return pay.start_card_payment(payment=payment, card_number=card, actor=actor)
+        return pay.start_direct_debit(payment=payment, iban=IBAN, actor=actor)
 
 
 def deliver_gateway_answers():

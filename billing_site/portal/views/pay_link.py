@@ -7,10 +7,18 @@ from django.shortcuts import redirect, render
 from billing_site.portal.forms import CardForm
 from ledger.errors import BillingError
 from ledger.services import system_actor
-from payments.gateways.sandbox import CARD_CHARGEBACK, CARD_DECLINE, CARD_SUCCESS
+from payments import gateways
+from payments.gateways.sandbox import CARD_CHARGEBACK, CARD_DECLINE, CARD_SUCCESS, SandboxGateway
 from payments.models import LinkState
 from payments.services import pay_link, resolve_link
 from payments.services.gateway_flows import open_link
+
+
+def _card_gateway():
+    try:
+        return gateways.for_method("card")
+    except LookupError:
+        return None
 
 
 def pay(request, token: str):
@@ -23,7 +31,10 @@ def pay(request, token: str):
     link.refresh_from_db()
     form = CardForm(request.POST or None)
     error = None
-    if request.method == "POST" and form.is_valid():
+    gateway = _card_gateway()
+    if request.method == "POST" and gateway is None:
+        error = "Card payments are not available at the moment."
+    elif request.method == "POST" and form.is_valid():
         try:
             pay_link(
                 link=link,
@@ -47,6 +58,12 @@ def pay(request, token: str):
             "state": link.state,
             "LinkState": LinkState,
             "payment": link.payment,
-            "test_cards": [CARD_SUCCESS, CARD_DECLINE, CARD_CHARGEBACK],
+            "card_payments": gateway is not None,
+            # Test cards only where the sandbox takes the cards (never a real gateway).
+            "test_cards": (
+                [CARD_SUCCESS, CARD_DECLINE, CARD_CHARGEBACK]
+                if isinstance(gateway, SandboxGateway)
+                else []
+            ),
         },
     )
