@@ -14,6 +14,7 @@ callback in memory and never stored; ``request`` keeps what may be shown.
 """
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -115,6 +116,27 @@ def _failed(call_id: int, error: str) -> None:
                 reason=reason,
                 extra_fields=["decline_reason"],
             )
+
+
+def recover_unsent(*, older_than: timedelta = timedelta(minutes=10)) -> list[GatewayCall]:
+    """Calls still ``pending`` long after they were recorded: the process stopped between
+    the commit and the call. A refund is sent now (it needs nothing secret); a payment
+    start cannot be (its card number or IBAN was never stored): it fails, and its
+    payment waits again for the member to pay."""
+    cutoff = timezone.now() - older_than
+    stale = GatewayCall.objects.filter(status=CallStatus.PENDING, created_at__lt=cutoff)
+    done = []
+    for call in stale.order_by("created_at", "id"):
+        if call.kind == CallKind.REFUND:
+            done.append(send(call.pk))
+            continue
+        claimed = GatewayCall.objects.filter(pk=call.pk, status=CallStatus.PENDING).update(
+            status=CallStatus.SENDING, started_at=timezone.now()
+        )
+        if claimed:
+            _failed(call.pk, "never sent: the process stopped before making the call")
+        done.append(GatewayCall.objects.get(pk=call.pk))
+    return done
 
 
 def mask_iban(iban: str) -> str:

@@ -4,6 +4,7 @@ recorded; a failing call leaves a visible record and a payment that is not stuck
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -95,6 +96,45 @@ def test_the_staff_payment_page_shows_the_calls(account, issue, actor, settings,
     assert "gateway calls" in page.lower() and "ConnectionError: gateway unreachable" in page
     listing = admin_client.get("/admin/payments/gatewaycall/").content.decode()
     assert "gateway unreachable" in listing
+
+
+def backdate(call: GatewayCall, minutes: int = 11) -> None:
+    GatewayCall.objects.filter(pk=call.pk).update(
+        created_at=call.created_at - timedelta(minutes=minutes)
+    )
+
+
+@pytest.mark.django_db
+def test_a_payment_start_never_sent_is_failed_by_the_command(account, issue, actor):
+    """The process stopped between the commit and the call: the card number is gone, so
+    the payment waits again rather than stay processing for good."""
+    payment = waiting_payment(issue(account, "75.00"))
+    pay.start_card_payment(payment=payment, card_number=CARD_SUCCESS, actor=actor)  # never sent
+    call = GatewayCall.objects.get(payment=payment)
+    call_command("retry_gateway_events", verbosity=0)
+    assert fresh(call).status == "pending"  # too recent: maybe still on its way
+    backdate(call)
+    call_command("retry_gateway_events", verbosity=0)
+    assert fresh(call).status == CallStatus.FAILED and "never sent" in fresh(call).error
+    assert fresh(payment).status == "waiting_for_payment"
+    assert "never sent" in fresh(payment).decline_reason
+
+
+@pytest.mark.django_db
+def test_a_refund_never_sent_is_sent_by_the_command(account, issue, actor):
+    invoice = issue(account, "75.00")
+    payment = waiting_payment(invoice)
+    with after_commit():
+        pay.start_card_payment(payment=payment, card_number=CARD_SUCCESS, actor=actor)
+    call_command("deliver_sandbox_events", "--all", verbosity=0)
+    refund = pay.refund_payment(payment=payment, amount="5.00", actor=actor)  # never sent
+    call = GatewayCall.objects.get(payment=refund)
+    backdate(call)
+    call_command("retry_gateway_events", verbosity=0)
+    assert fresh(call).status == CallStatus.ACCEPTED and fresh(refund).gateway_reference
+    call_command("deliver_sandbox_events", "--all", verbosity=0)
+    assert fresh(refund).status == "completed"
+    assert fresh(invoice).amount_refunded.amount == 5
 
 
 # --- PostgreSQL: real locks and real threads ---------------------------------------------
