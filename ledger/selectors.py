@@ -212,3 +212,82 @@ def free_credit(account: Account) -> Money:
     for invoice in open_invoices([account.pk]):
         total += invoice.amount_due.amount
     return Money(total, account.currency)
+
+
+# --- how staff and members read an invoice and an entry (display; nothing stored) ------
+
+
+def amount_owed(invoice) -> Money:
+    """What the invoice asks to be paid now: nothing for a cancelled invoice (SPEC 4: it
+    owes nothing) and nothing *yet* for a draft or ongoing one; else its amount due."""
+    from .models.invoices import POSTED
+
+    if invoice.status not in POSTED:
+        return Money(0, invoice.currency or invoice.account.currency)
+    return invoice.amount_due
+
+
+def is_overdue(invoice, today: date | None = None) -> bool:
+    """Past its due date with money still owed (SPEC section 4)."""
+    today = today or timezone.localdate()
+    return bool(invoice.due_date and invoice.due_date < today and amount_owed(invoice).amount > 0)
+
+
+KIND_PREFIXES = tuple(f"{kind}-" for kind in ("INVC", "PAYM", "CRED", "CRMO"))
+
+
+def entry_reference(entry: LedgerEntry) -> str:
+    """An entry's reference as the payments tab shows it: its kind, then the number of
+    the document behind it (docs/RULES.md). The stored reference is unchanged: a payment
+    recorded against an invoice is stored ``INVC-<invoice number>`` (the invoice it
+    paid) and reads ``PAYM-<invoice number>``; a credit used ``CRED-<payment number>``."""
+    number = entry.reference
+    for prefix in KIND_PREFIXES:
+        if number.startswith(prefix):
+            number = number[len(prefix) :]
+            break
+    return f"{entry.kind}-{number}"
+
+
+@dataclass
+class StatementRow:
+    """One entry of a statement page, with how it reads: its displayed reference and,
+    for entries posted together by one document (a refund's ``INVC −x`` / ``PAYM −x``,
+    credit used at issue ``PAYM`` / ``CRED``), its place in that one event."""
+
+    entry: LedgerEntry
+    reference: str
+    event_size: int = 1  # rows of the event, on the first row; 0 on the rows after it
+    event: str = ""  # what the event is, on its first row
+
+
+def _event_key(entry: LedgerEntry):
+    if entry.source_id is None:
+        return None
+    return (entry.source_type_id, entry.source_id, entry.posted_at)
+
+
+def _event_label(rows: list[LedgerEntry]) -> str:
+    kinds = {(e.kind, e.amount.amount < 0) for e in rows}
+    if kinds == {("INVC", True), ("PAYM", True)}:
+        return "Refund: the invoice is reduced and the money goes back"
+    if kinds == {("PAYM", False), ("CRED", True)}:
+        return "Paid from the account's credit"
+    return "Posted together"
+
+
+def statement_rows(entries: list[LedgerEntry]) -> list[StatementRow]:
+    """The rows of a page (newest first), consecutive entries of one document grouped."""
+    rows = [StatementRow(e, entry_reference(e)) for e in entries]
+    i = 0
+    while i < len(rows):
+        key = _event_key(rows[i].entry)
+        j = i + 1
+        while key is not None and j < len(rows) and _event_key(rows[j].entry) == key:
+            j += 1
+        if j - i > 1:
+            rows[i].event_size, rows[i].event = j - i, _event_label([r.entry for r in rows[i:j]])
+            for row in rows[i + 1 : j]:
+                row.event_size = 0
+        i = j
+    return rows

@@ -1,0 +1,263 @@
+"""Timelines in words: what happened to an invoice or a payment, who did it, when, the
+amounts and the reason — read from the records the services already write (payment
+transitions, ledger entries, allocations, wallet movements, payment links, the admin's
+change log). Nothing is stored for the timeline itself.
+
+Each timeline costs a fixed handful of queries whatever its length.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+from moneyed import Money
+
+from ledger.models import EntryKind, Invoice, LedgerEntry
+from ledger.selectors import entry_reference
+from wallets.models import TxKind, WalletTransaction
+
+from ..models import Payment, PaymentAllocation, PaymentLink, PaymentStatus, PaymentTransition
+
+# What each transition of the payment state machine means, in words.
+TRANSITION_WORDS = {
+    "create": "created",
+    "approve": "approved by the ERP",
+    "expire": "expired (not paid by its due date)",
+    "cancel": "cancelled",
+    "create_receipt": "receipt created",
+    "send_receipt": "receipt sent",
+    "start_processing": "sent to the payment gateway",
+    "fail_processing": "declined by the gateway",
+    "mark_paid": "marked as paid",
+    "complete_from_gateway": "paid through the gateway",
+    "pay_from_balance": "paid from the account balance",
+}
+STATUS_LABELS = dict(PaymentStatus.choices)
+HOLD_WORDS = {
+    TxKind.HOLD: "held",
+    TxKind.HOLD_CHANGE: "hold changed",
+    TxKind.HOLD_RELEASE: "hold released",
+}
+
+
+def transition_label(name: str) -> str:
+    """``mark_paid`` -> ``Marked as paid`` (unknown names read as words, never codes)."""
+    words = TRANSITION_WORDS.get(name) or name.replace("_", " ")
+    return words[0].upper() + words[1:]
+
+
+def status_label(code: str) -> str:
+    return STATUS_LABELS.get(code) or (code or "—").replace("_", " ").capitalize()
+
+
+@dataclass
+class Event:
+    at: datetime
+    who: str
+    what: str
+    amount: Money | None = None
+    reason: str = ""
+    kind: str = ""  # a CSS hint: entry-invc, transition, hold, link, change
+    order: int = 0  # within one instant: the order the records were written
+
+
+def _sorted(events: list[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: (e.at, e.order))
+
+
+def _entry_event(entry: LedgerEntry, order: int) -> Event:
+    reference = entry_reference(entry)
+    if entry.kind == EntryKind.INVOICE and entry.amount.amount > 0:
+        what = f"Issued: {entry.description}, posted to the ledger ({reference})"
+    else:
+        what = f"{entry.description} ({reference})"
+    return Event(entry.posted_at, entry.actor_label, what, entry.amount, kind="entry", order=order)
+
+
+def _payment_words(payment: Payment) -> str:
+    kind = "Refund" if payment.refund_of_id else "Payment"
+    if payment.dispute_of_id:
+        kind = "Dispute"
+    elif getattr(payment, "return_of_id", None):
+        kind = "Direct-debit return"
+    return f"{kind} {payment.number}"
+
+
+def _transition_event(t: PaymentTransition, order: int, *, own: bool) -> Event:
+    payment = t.payment
+    subject = "" if own else f"{_payment_words(payment)}: "
+    if t.name == "create":
+        verb = "Recorded" if payment.direction == "outgoing" else "Opened"
+        if not own:
+            verb = verb.lower()
+        what = f"{subject}{verb}, {status_label(t.target).lower()}"
+    else:
+        what = (
+            f"{subject}{transition_label(t.name)} "
+            f"({status_label(t.source)} → {status_label(t.target)})"
+        )
+    amount = payment.amount if t.name in ("create", "mark_paid") else None
+    return Event(t.at, t.actor_label, what, amount, t.reason, "transition", order)
+
+
+def _log_events(obj, order: int) -> list[Event]:
+    content_type = ContentType.objects.get_for_model(type(obj))
+    rows = LogEntry.objects.filter(content_type=content_type, object_id=str(obj.pk))
+    return [
+        Event(
+            row.action_time,
+            row.user.get_username(),
+            row.get_change_message() or "Changed",
+            kind="change",
+            order=order,
+        )
+        for row in rows.select_related("user").order_by("action_time", "id")
+    ]
+
+
+def _hold_events(invoice: Invoice, order: int) -> list[Event]:
+    rows = (
+        WalletTransaction.objects.filter(invoice=invoice, kind__in=list(HOLD_WORDS))
+        .select_related("wallet")
+        .order_by("at", "id")
+    )
+    return [
+        Event(
+            tx.at,
+            tx.actor_label,
+            f"Wallet '{tx.wallet.name}': {HOLD_WORDS[tx.kind]} — {tx.description}",
+            tx.amount,
+            kind="hold",
+            order=order,
+        )
+        for tx in rows
+    ]
+
+
+def _link_events(invoice: Invoice, order: int) -> list[Event]:
+    events = []
+    links = list(PaymentLink.objects.filter(invoice=invoice).select_related("created_by"))
+    for link in links:
+        who = link.created_by.get_username() if link.created_by else "system"
+        until = timezone.localtime(link.expires_at)
+        events.append(
+            Event(
+                link.created_at,
+                who,
+                f"Payment link created, valid until {until:%d %b %Y}",
+                kind="link",
+                order=order,
+            )
+        )
+        if link.opened_at:
+            events.append(Event(link.opened_at, "member", "Payment link opened", kind="link"))
+        if link.paid_at:
+            events.append(
+                Event(link.paid_at, "member", "Paid through the payment link", kind="link")
+            )
+    content_type = ContentType.objects.get_for_model(PaymentLink)
+    sent = LogEntry.objects.filter(
+        content_type=content_type, object_id__in=[str(link.pk) for link in links]
+    ).select_related("user")
+    events += [
+        Event(row.action_time, row.user.get_username(), row.get_change_message(), kind="link")
+        for row in sent
+    ]
+    return events
+
+
+def _assigned_events(invoice: Invoice, order: int) -> list[Event]:
+    """Money of other payments (account credit, group payments) applied to the invoice;
+    its own payment's allocation is told by its ``PAYM`` entry."""
+    rows = (
+        PaymentAllocation.objects.filter(invoice=invoice, amount__gt=0)
+        .exclude(payment__invoice=invoice)
+        .select_related("payment")
+        .order_by("created_at", "id")
+    )
+    return [
+        Event(
+            a.created_at,
+            a.actor_label,
+            f"{a.payment.get_type_display()} payment {a.payment.number} applied to this invoice"
+            + (" (group payment)" if a.payment.batch_id else ""),
+            a.amount,
+            kind="allocation",
+            order=order,
+        )
+        for a in rows
+    ]
+
+
+def invoice_timeline(invoice: Invoice) -> list[Event]:
+    """Everything that happened to ``invoice``, oldest first."""
+    creator = invoice.created_by.get_username() if invoice.created_by_id else "system"
+    # Imported or back-dated invoices are issued "before" the row was created: the
+    # draft still comes first in their story.
+    created = min(filter(None, [invoice.created_at, invoice.issued_at]))
+    events = [Event(created, creator, "Draft created", kind="created")]
+    entries = LedgerEntry.objects.filter(invoice=invoice).order_by("seq")
+    events += [_entry_event(e, 2) for e in entries]
+    transitions = (
+        PaymentTransition.objects.filter(payment__invoice=invoice)
+        .select_related("payment")
+        .order_by("at", "id")
+    )
+    events += [_transition_event(t, 3, own=False) for t in transitions]
+    events += _assigned_events(invoice, 4) + _hold_events(invoice, 1) + _link_events(invoice, 5)
+    events += _log_events(invoice, 1)
+    if invoice.cancelled_at and not invoice.number:
+        reason = invoice.cancel_reason
+        events.append(Event(invoice.cancelled_at, "", "Cancelled (never issued)", None, reason))
+    return _sorted(events)
+
+
+def _reversal_events(payment: Payment) -> list[Event]:
+    from django.db.models import Q
+
+    rows = Payment.objects.filter(Q(refund_of=payment) | Q(dispute_of=payment)).order_by("id")
+    return [
+        Event(
+            r.created_at,
+            "",
+            f"{_payment_words(r)} recorded against it",
+            r.amount,
+            r.note,
+            kind="reversal",
+            order=4,
+        )
+        for r in rows
+    ]
+
+
+def payment_timeline(payment: Payment) -> list[Event]:
+    """Everything that happened to ``payment``, oldest first."""
+    transitions = payment.transitions.select_related("payment").order_by("at", "id")
+    events = [_transition_event(t, 1, own=True) for t in transitions]
+    content_type = ContentType.objects.get_for_model(Payment)
+    entries = LedgerEntry.objects.filter(source_type=content_type, source_id=payment.pk)
+    events += [_entry_event(e, 2) for e in entries.order_by("seq")]
+    allocations = payment.allocations.select_related("invoice").order_by("created_at", "id")
+    for a in allocations:
+        verb = "applied to" if a.amount.amount > 0 else "taken back from"
+        events.append(
+            Event(
+                a.created_at,
+                a.actor_label,
+                f"Money {verb} invoice {a.invoice}",
+                a.amount,
+                kind="allocation",
+                order=3,
+            )
+        )
+    wallet_moves = WalletTransaction.objects.filter(source_type=content_type, source_id=payment.pk)
+    for tx in wallet_moves.select_related("wallet").order_by("at", "id"):
+        what = f"Wallet '{tx.wallet.name}': {tx.get_kind_display().lower()} — {tx.description}"
+        events.append(Event(tx.at, tx.actor_label, what.rstrip(" —"), tx.amount, kind="wallet"))
+    events += _reversal_events(payment)
+    for event in payment.events.order_by("received_at", "id"):
+        what = f"Gateway {event.gateway}: {event.type} ({event.get_status_display().lower()})"
+        events.append(Event(event.received_at, event.gateway, what, None, event.detail, "gateway"))
+    return _sorted(events)
