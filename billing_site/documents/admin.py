@@ -1,19 +1,26 @@
 """The payment admin, registered here once: a payment's page carries documents — the
-receipt PDF and *send receipt*, whose email attaches it — and documents are this
-layer's. Everything else (the record, its history, the other actions) is
-``payments.admin``'s, beside the services it calls."""
+receipt PDF and *send receipt*, whose email attaches it, and a refund's credit notes —
+and documents are this layer's. Everything else (the record, its history, the other
+actions) is ``payments.admin``'s, beside the services it calls.
+
+Credit notes have a read-only admin of their own (list, page, PDF), seen by whoever may
+view invoices."""
 
 from django.contrib import admin
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from ledger.admin.display import ReadOnlyAdminMixin, money_cell
 from ledger.admin_actions import ObjectAction
+from ledger.models import CreditNote
 from payments.admin.actions import PAYMENT_ACTIONS, fsm_action
 from payments.admin.payments import PaymentAdmin, ReadOnlyInline
-from payments.models import Payment
+from payments.models import Payment, RefundCreditNote
 
+from .credit_notes import credit_note_download
 from .models import DeliveryStatus, ReceiptEmail
 from .pdf import pdf_download
 from .receipts import deliver, render_receipt_pdf, send_receipt
@@ -68,10 +75,35 @@ class ReceiptEmailInline(ReadOnlyInline):
     verbose_name_plural = "receipt emails"
 
 
+def credit_note_pdf_link(note: CreditNote) -> str:
+    url = reverse("admin:ledger_creditnote_pdf", args=[note.pk])
+    return format_html('<a href="{}">{}.pdf</a>', url, note.number)
+
+
+class RefundCreditNoteInline(ReadOnlyInline):
+    model = RefundCreditNote
+    fk_name = "refund"
+    fields = ("credit_note", "invoice", "total", "pdf")
+    readonly_fields = fields
+    verbose_name_plural = "credit notes"
+
+    @admin.display(description="invoice")
+    def invoice(self, obj):
+        return obj.credit_note.invoice
+
+    @admin.display(description="total")
+    def total(self, obj):
+        return money_cell(obj.credit_note.total)
+
+    @admin.display(description="PDF")
+    def pdf(self, obj):
+        return credit_note_pdf_link(obj.credit_note)
+
+
 @admin.register(Payment)
 class PaymentDocumentsAdmin(PaymentAdmin):
     object_actions = _with_receipt_actions(PAYMENT_ACTIONS)
-    inlines = (*PaymentAdmin.inlines, ReceiptEmailInline)
+    inlines = (*PaymentAdmin.inlines, ReceiptEmailInline, RefundCreditNoteInline)
 
     def get_urls(self):
         receipt = path(
@@ -88,3 +120,54 @@ class PaymentDocumentsAdmin(PaymentAdmin):
         return pdf_download(
             render_receipt_pdf(payment), f"{payment.receipt_number}.pdf", inline=True
         )
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Credit notes, read-only: who may view invoices may view (and download) them."""
+
+    list_display = ("number", "issued_at", "account", "invoice", "reason", "total_cell", "pdf")
+    list_filter = ("reason",)
+    search_fields = ("number", "invoice__number", "account__name")
+    list_select_related = ("account", "invoice")
+    fields = (
+        "number",
+        "issued_at",
+        "account",
+        "invoice",
+        "reason",
+        "total_cell",
+        "entry",
+        "actor_label",
+        "pdf",
+    )
+    readonly_fields = fields
+    ordering = ("-seq_no",)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("ledger.view_invoice")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description="total", ordering="total")
+    def total_cell(self, obj):
+        return money_cell(obj.total)
+
+    @admin.display(description="PDF")
+    def pdf(self, obj):
+        return credit_note_pdf_link(obj)
+
+    def get_urls(self):
+        pdf = path(
+            "<int:object_id>/credit-note.pdf",
+            self.admin_site.admin_view(self.pdf_view),
+            name="ledger_creditnote_pdf",
+        )
+        return [pdf, *super().get_urls()]
+
+    def pdf_view(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise Http404("No such credit note.")
+        note = get_object_or_404(CreditNote, pk=object_id)
+        return credit_note_download(note, inline=True)

@@ -5,7 +5,15 @@ payment-link page (no login: the signed link is the credential)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from billing_site.portal.views import home, invoices, pay_link, receipts, statement, wallets
+from billing_site.portal.views import (
+    credit_notes,
+    home,
+    invoices,
+    pay_link,
+    receipts,
+    statement,
+    wallets,
+)
 
 AUTH = "member/auth/"
 
@@ -75,6 +83,11 @@ urlpatterns = [
         "accounts/<int:account_id>/invoices/<int:invoice_id>/pay/",
         invoices.pay_now,
         name="member-invoice-pay",
+    ),
+    path(
+        "accounts/<int:account_id>/credit-notes/<int:credit_note_id>/pdf/",
+        credit_notes.credit_note_pdf,
+        name="member-credit-note-pdf",
     ),
     path("accounts/<int:account_id>/wallets/", wallets.wallet_list, name="member-wallets"),
     path(

@@ -1,3 +1,4 @@
+from .credit_notes import RefundCreditNote
 from .gateways import (
     CallKind,
     CallStatus,
@@ -16,6 +17,7 @@ from .payments import (
     PaymentStatus,
     PaymentType,
 )
+from .receipts import ReceiptKind, ReceiptSnapshot
 from .records import PaymentAllocation, PaymentBatch, PaymentTransition
 
 __all__ = [
@@ -36,4 +38,7 @@ __all__ = [
     "PaymentStatus",
     "PaymentTransition",
     "PaymentType",
+    "ReceiptKind",
+    "ReceiptSnapshot",
+    "RefundCreditNote",
 ]

@@ -3,12 +3,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ledger.models.base import SingleCurrencyModel
+from ledger.models.base import AppendOnlyQuerySet, SingleCurrencyModel
 from ledger.models.invoices import money_field
 
 
 class PaymentTransition(models.Model):
-    """Append-only log of every payment status change: who, when, from, to, why."""
+    """Append-only log of every payment status change: who, when, from, to, why.
+
+    Never updated or deleted: the model, its queryset and (in a migration) PostgreSQL
+    triggers refuse it, as for ledger entries."""
 
     payment = models.ForeignKey(
         "payments.Payment", on_delete=models.PROTECT, related_name="transitions"
@@ -23,12 +26,22 @@ class PaymentTransition(models.Model):
     actor_label = models.CharField(max_length=150)
     reason = models.CharField(max_length=255, blank=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["payment", "at", "id"]
         indexes = [models.Index(fields=["payment", "at"], name="ptransition_payment_at")]
 
     def __str__(self):
         return f"{self.payment_id}: {self.source} -> {self.target}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise TypeError("Payment transitions are append-only: log a new transition.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Payment transitions are append-only: log a new transition.")
 
 
 class PaymentAllocation(SingleCurrencyModel):

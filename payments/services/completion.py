@@ -22,6 +22,7 @@ from ..models import Payment, PaymentStatus, PaymentType
 from ..models.payments import MANUAL_METHODS, RECEIPT_METHODS
 from .common import create_payment, lock_payment, open_payment_for
 from .credit import allocate
+from .receipts import freeze_received
 from .transitions import apply, refusal, refuse
 from .waiting import open_waiting_payment
 
@@ -194,11 +195,11 @@ def complete(
     )
     if payment.wallet_id:
         _credit_wallet(payment, amount, actor, at)
-        return payment
+        return freeze_received(payment)
     _post_received(payment, account, invoice, amount, actor, at)
     if invoice is not None and invoice.status in OPEN:
         open_waiting_payment(invoice, account, actor, at=at, reason="rest of a part payment")
-    return payment
+    return freeze_received(payment)  # a receipt's money-received version, frozen now
 
 
 def mark_payment_paid(

@@ -11,22 +11,26 @@ from ledger.models import Invoice
 from ledger.services import Actor
 from wallets import services as wallets
 
-from ..models import Payment, PaymentStatus, PaymentType
+from ..models import Payment, PaymentStatus, PaymentType, ReceiptKind
 from ..models.payments import RECEIPT_METHODS
 from .common import lock_payment, open_payment_for
+from .credit_notes import credit_cancellation
+from .receipts import freeze_receipt
 from .transitions import apply, refusal, refuse
 
 S = PaymentStatus
 
 
 def cancel_invoice(*, invoice: Invoice | int, actor: Actor, reason: str = "", at=None) -> Invoice:
-    """Cancel an invoice with nothing paid (ledger rules) and its waiting payment."""
+    """Cancel an invoice with nothing paid (ledger rules) and its waiting payment; an
+    issued one gets a credit note for its negative ``INVC``."""
     with transaction.atomic():
         _account, locked = ledger.lock_invoice(invoice)
         payment = open_payment_for(locked)
         if payment is not None and payment.status == S.PROCESSING:
             raise refuse(payment, "cancel", "a gateway is processing its payment")
-        locked, _entries = ledger.void_invoice(invoice=locked, actor=actor, reason=reason, at=at)
+        locked, entries = ledger.void_invoice(invoice=locked, actor=actor, reason=reason, at=at)
+        credit_cancellation(entries, actor=actor, reason=reason)
         wallets.release_holds(invoice=locked, actor=actor, reason="cancelled", at=at)
         if payment is not None:
             apply(payment, "cancel", actor=actor, reason=reason or "invoice cancelled", at=at)
@@ -52,7 +56,8 @@ def _receipt_number(payment: Payment) -> str:
 def create_receipt(
     *, payment: Payment | int, actor: Actor, method: str | None = None, note: str = ""
 ) -> Payment:
-    """Staff start a receipt by hand (bank transfer and cash only)."""
+    """Staff start a receipt by hand (bank transfer and cash only): its figures are
+    frozen now, as a request to pay (``receipts``)."""
     with transaction.atomic():
         _account, locked = lock_payment(payment)
         chosen = method or locked.method
@@ -74,13 +79,15 @@ def create_receipt(
         locked.method = chosen
         locked.receipt_number = _receipt_number(locked)
         locked.receipt_created_at = timezone.now()
-        return apply(
+        apply(
             locked,
             "create_receipt",
             actor=actor,
             reason=note,
             extra_fields=["method", "receipt_number", "receipt_created_at"],
         )
+        freeze_receipt(locked, ReceiptKind.REQUEST, at=locked.receipt_created_at)
+        return locked
 
 
 def send_receipt(*, payment: Payment | int, actor: Actor, to: str | None = None) -> Payment:

@@ -21,6 +21,7 @@ from wallets import services as wallets
 
 from ..models import Payment, PaymentAllocation, PaymentStatus
 from .common import create_payment, lock_payment, open_payment_for
+from .credit_notes import credit_refund
 from .waiting import open_waiting_payment, sync_open_payment
 
 S = PaymentStatus
@@ -193,8 +194,10 @@ def carry_out(
         postings.append(
             money_back(original, reversal, from_credit, kind, "account credit", reason=reason)
         )
-    ledger.post(account=account, postings=postings, actor=actor, at=at)
+    entries = ledger.post(account=account, postings=postings, actor=actor, at=at)
     follow_up(touched, kind, reversal, account, actor, at)
+    if kind is Reversal.REFUND:  # a credit note per invoice refunded (SPEC section 3)
+        credit_refund(reversal, entries, actor=actor, reason=reason)
 
 
 def reverse_allocations(
