@@ -1,6 +1,7 @@
 """Helpers to read member pages in tests: table cells, PDF text."""
 
 import io
+import re
 from html.parser import HTMLParser
 
 from pypdf import PdfReader
@@ -44,6 +45,15 @@ def table_rows(html: str | bytes, table_id: str, *, header: bool = False) -> lis
     parser = _TableParser(table_id)
     parser.feed(html.decode() if isinstance(html, bytes) else html)
     return parser.rows if header else parser.rows[1:]
+
+
+def position_figures(html: str | bytes, account_pk: int) -> dict[str, str]:
+    """The member home's figures of one account (``data-figure`` name -> its amount and
+    words, whitespace squashed)."""
+    html = html.decode() if isinstance(html, bytes) else html
+    section = html.split(f'id="position-{account_pk}"', 1)[1].split("</section>", 1)[0]
+    found = re.findall(r'data-figure="([\w-]+)">(.*?)</dd>', section, re.S)
+    return {name: " ".join(re.sub(r"<[^>]+>", " ", value).split()) for name, value in found}
 
 
 def pdf_text(data: bytes) -> str:

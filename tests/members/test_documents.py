@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from .conftest import PASSWORD
-from .pages import gbp, pdf_text, squash, table_rows
+from .pages import gbp, pdf_text, position_figures, squash, table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,11 @@ def test_login_form_then_home_lists_accounts_with_balances(client, history, othe
     assert '<label for="id_username">' in html and '<label for="id_password">' in html
     response = client.post("/login/", {"username": "alice", "password": PASSWORD}, follow=True)
     assert response.redirect_chain == [("/", 302)]
-    rows = table_rows(response.content, "accounts")
-    assert rows == [["Known History Ltd", "—", gbp("-50.00"), "owed", "Invoices Wallets Receipts"]]
+    shown = position_figures(response.content, history.account.pk)
+    assert shown["balance"] == f"{gbp('-50.00')} owed"
+    assert shown["due"] == f"{gbp('30.00')} 1 invoice"
+    assert shown["overdue"] == f"{gbp('30.00')} 1 overdue"
+    assert "Known History Ltd" in response.content.decode()
     assert "Other Member Ltd" not in response.content.decode()
 
 
@@ -62,11 +65,11 @@ def test_balance_words(member_client, member, make_user):
     pay.record_payment(
         account=Account.objects.get(name="Credit Co"), amount="12.50", method="cash", actor=actor
     )
-    rows = table_rows(member_client.get("/").content, "accounts")
-    assert [r[:4] for r in rows] == [
-        ["Credit Co", "—", "€12.50", "in credit"],
-        ["Zero Co", "—", "€0.00", "settled"],
-    ]
+    html = member_client.get("/").content
+    by_name = {a.name: a.pk for a in Account.objects.all()}
+    assert position_figures(html, by_name["Credit Co"])["balance"] == "€12.50 in credit"
+    assert position_figures(html, by_name["Credit Co"])["free-credit"] == "€12.50"
+    assert position_figures(html, by_name["Zero Co"])["balance"] == "€0.00 settled"
 
 
 def test_invoice_list_shows_status_due_paid_prepaid(member_client, history):
@@ -85,7 +88,7 @@ def test_invoice_list_shows_status_due_paid_prepaid(member_client, history):
             gbp("20"),
             gbp("30"),
             gbp("30"),
-            "",  # no Pay now: a receipt asks for a bank transfer
+            "Receipt sent: pay by bank transfer",  # no Pay now
         ],
         [
             paid.number,

@@ -15,8 +15,9 @@ from datetime import date
 from django.utils import timezone
 from moneyed import Money
 
-from ledger.models import Invoice, InvoiceStatus
-from ledger.models.invoices import OPEN
+from ledger.models import Invoice
+from ledger.models.invoices import OPEN, UNPOSTED
+from ledger.selectors import amount_owed, is_overdue
 from payments import gateways
 from payments.models import Payment
 from payments.models.payments import WAITING_STATUSES
@@ -37,20 +38,16 @@ class InvoiceView:
 
 
 def owed(invoice: Invoice) -> Money | None:
-    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.ONGOING):
+    """``ledger.selectors.amount_owed``, except that an unposted invoice owes nothing
+    *yet* (None: the page says so rather than showing £0.00)."""
+    if invoice.status in UNPOSTED:
         return None
-    if invoice.status == InvoiceStatus.CANCELLED:
-        return Money(0, invoice.currency)
-    return invoice.amount_due
+    return amount_owed(invoice)
 
 
 def overdue_days(invoice: Invoice, today: date) -> int:
-    """Days past the due date while money is owed on an issued invoice, else 0."""
-    if invoice.status not in OPEN or invoice.due_date is None:
-        return 0
-    if invoice.amount_due.amount <= 0 or invoice.due_date >= today:
-        return 0
-    return (today - invoice.due_date).days
+    """Days past the due date while money is owed (``ledger.selectors.is_overdue``)."""
+    return (today - invoice.due_date).days if is_overdue(invoice, today) else 0
 
 
 def card_payments_on() -> bool:
