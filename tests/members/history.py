@@ -41,10 +41,23 @@ def at(day: date, hour: int = 9) -> datetime:
 @dataclass
 class Row:
     day: date
-    reference: str
+    reference: str  # as stored (and in the CSV)
     debit: Decimal
     credit: Decimal
     balance: Decimal
+    kind: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The reference as the statement page and PDF show it: the entry's kind, then
+        the document number (``ledger.selectors.entry_reference``): the payment marked
+        against invoice 1 reads ``PAYM-INV-…``."""
+        number = self.reference
+        for prefix in ("INVC-", "PAYM-", "CRED-", "CRMO-"):
+            if number.startswith(prefix):
+                number = number[len(prefix) :]
+                break
+        return f"{self.kind}-{number}"
 
 
 @dataclass
@@ -85,10 +98,11 @@ def build_history(*, members=(), name="Known History Ltd", ref="CRM-2041") -> Hi
     rows: list[Row] = []
     balance = D(0)
 
-    def add(day, reference, debit="0", credit="0"):
+    def add(day, reference, debit="0", credit="0", kind=None):
         nonlocal balance
         balance = balance - D(debit) + D(credit)
-        rows.append(Row(day, reference, D(debit), D(credit), balance))
+        kind = kind or ("INVC" if D(debit) else "PAYM")
+        rows.append(Row(day, reference, D(debit), D(credit), balance, kind))
 
     day = date(2026, 1, 5)
     received = pay.record_payment(
@@ -158,7 +172,7 @@ def build_history(*, members=(), name="Known History Ltd", ref="CRM-2041") -> Hi
         wallet=wallet, invoice=invoice_part, actor=actor, amount="30.00", at=at(day)
     )
     for memo in memos:
-        add(day, memo.reference, credit=str(memo.amount.amount))
+        add(day, memo.reference, credit=str(memo.amount.amount), kind="CRMO")
     wallets.usage_drawdown(
         wallet=wallet,
         amount="5.00",

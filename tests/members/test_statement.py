@@ -32,7 +32,7 @@ def expected(rows):
     """Newest first, as (reference, debit, credit, balance) strings of the page."""
     return [
         (
-            r.reference,
+            r.shown,
             gbp(r.debit) if r.debit else "",
             gbp(r.credit) if r.credit else "",
             gbp(r.balance),
@@ -69,7 +69,7 @@ def test_month_filter_has_its_opening_balance(member_client, history):
     response = member_client.get(statement_url(history.account), FEB)
     entries, opening = body_rows(response)
     feb = history.in_period(date(2026, 2, 1), date(2026, 2, 28))
-    assert [e[0] for e in entries] == [r.reference for r in reversed(feb)]
+    assert [e[0] for e in entries] == [r.shown for r in reversed(feb)]
     assert entries == expected(feb)
     assert opening == [gbp(history.opening_of(date(2026, 2, 1)))] == [gbp("-20.00")]
     html = response.content.decode()
@@ -144,4 +144,4 @@ def test_pdf_of_the_whole_history_has_page_numbers(member_client, history):
     assert "Page 1 of " in text
     assert squash(f"Closing balance{gbp(history.closing)}") in squash(text)
     for row in history.rows:
-        assert squash(row.reference) in squash(text)
+        assert squash(row.shown) in squash(text)

@@ -10,6 +10,7 @@ counted from the period's seq range without a scan.
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -23,7 +24,7 @@ from billing_site.documents.statements import StatementDocument, render_statemen
 from billing_site.portal.views.common import account_context, member_account
 from ledger.csv_export import statement_csv_response
 from ledger.models.entries import method_label
-from ledger.selectors import iter_statement, period_range, statement_page
+from ledger.selectors import entry_reference, iter_statement, period_range, statement_page
 from ledger.statements import StatementFilterForm, paging_links, period_query
 
 PDF_MAX_ROWS = 10_000
@@ -61,11 +62,13 @@ def _line(seq, posted_at, kind, reference, description, method, debit, credit, b
 
 
 def line_from_entry(entry) -> Line:
+    """The reference as the staff payments tab shows it (``entry_reference``: the kind,
+    then the document's number)."""
     return _line(
         entry.seq,
         entry.posted_at,
         entry.kind,
-        entry.reference,
+        entry_reference(entry),
         entry.description,
         entry.method,
         entry.debit,
@@ -82,7 +85,7 @@ def line_from_row(row: tuple, currency: str) -> Line:
         seq,
         posted_at,
         kind,
-        reference,
+        entry_reference(SimpleNamespace(kind=kind, reference=reference)),
         description,
         method,
         Money(debit, currency),
