@@ -46,9 +46,11 @@ _TABLE_JS = """
 _FIGURE_JS = """
 (root, wanted) => {
   const norm = (s) => s.replace(/\\s+/g, ' ').replace(/:$/, '').trim().toLowerCase();
-  const nodes = root.querySelectorAll('label, dt, th, .billfold-label, .label');
+  const shown = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  // the page's summary figures first, then read-only fields, then table headings
+  const nodes = root.querySelectorAll('dl dt, .form-row label, th');
   for (const node of nodes) {
-    if (norm(node.innerText) !== wanted) continue;
+    if (!shown(node) || norm(node.textContent) !== wanted) continue;
     let value = node.nextElementSibling;
     if (!value && node.parentElement) value = node.parentElement.nextElementSibling;
     if (value) return value.innerText.replace(/\\s+/g, ' ').trim();
@@ -103,3 +105,16 @@ def amount(text: str) -> str:
     found = re.search(r"-?[£€$¥]-?[\d,]+(?:\.\d+)?", text)
     assert found, f"no amount in {text!r}"
     return found.group(0)
+
+
+def choose(page: Page, label: str, containing: str):
+    """Pick the option of the ``label`` select whose text contains ``containing`` (the
+    admin's option labels carry figures beside the invoice number)."""
+    select = (
+        page.locator("select").filter(has=page.locator("option")).and_(page.get_by_label(label))
+    )
+    select.wait_for()
+    texts = select.locator("option").all_text_contents()
+    matching = [t for t in texts if containing in t]
+    assert len(matching) == 1, (containing, texts)
+    select.select_option(label=matching[0])
