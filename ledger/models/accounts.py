@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from djmoney.models.fields import MoneyField
 
+from ..chain import GENESIS
 from ..money import DECIMAL_PLACES, MAX_DIGITS
 from .base import SingleCurrencyModel
 
@@ -34,8 +35,9 @@ class AccountGroup(models.Model):
 class Account(SingleCurrencyModel):
     """One billable member. Carries its ledger's running ``balance`` and ``last_seq``.
 
-    ``balance`` and ``last_seq`` are written only by ``ledger.services.posting`` under a
-    row lock; ``verify_ledger`` re-derives both from the entries.
+    ``balance``, ``last_seq`` and ``last_digest`` are written only by
+    ``ledger.services.posting`` under a row lock; ``verify_ledger`` re-derives them from
+    the entries.
     """
 
     name = models.CharField(max_length=200)
@@ -77,6 +79,8 @@ class Account(SingleCurrencyModel):
     )
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     last_posted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The digest of the last entry (``ledger.chain``; GENESIS before the first).
+    last_digest = models.CharField(max_length=64, default=GENESIS, editable=False)
 
     class Meta:
         ordering = ["name", "id"]

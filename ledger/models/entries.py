@@ -27,8 +27,10 @@ class LedgerEntry(ProvenanceModel):
 
     ``balance_after`` is the account balance (credits - debits) right after this entry,
     computed at posting time under the account lock, so a statement page never sums
-    history. Exactly one of ``debit``/``credit`` is non-zero; either may be negative
-    (a cancelled invoice is a negative debit, a refund a negative credit).
+    history. ``digest`` chains the entry to the one before it (``ledger.chain``), so an
+    edit made behind the append-only trigger's back is detected. Exactly one of
+    ``debit``/``credit`` is non-zero; either may be negative (a cancelled invoice is a
+    negative debit, a refund a negative credit).
     """
 
     account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="entries")
@@ -56,6 +58,10 @@ class LedgerEntry(ProvenanceModel):
     invoice = models.ForeignKey(
         "ledger.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )
+    # The hash chain (``ledger.chain``): SHA-256 of the previous entry's digest and this
+    # entry's content, hex; written by the posting service under the account lock. An
+    # entry written straight into the table gets "" (no link): verify_ledger reports it.
+    digest = models.CharField(max_length=64, editable=False, db_default="")
 
     objects = AppendOnlyQuerySet.as_manager()
 

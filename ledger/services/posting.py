@@ -1,9 +1,20 @@
 """The posting service: the only code that appends ledger entries.
 
 Posting locks the account row, numbers the entries ``last_seq + 1 ...``, computes each
-``balance_after`` from the locked balance, inserts them and moves the account's balance,
-all in one transaction. The unique ``(account, seq)`` constraint makes a lost update
-impossible even if a caller forgot the lock.
+``balance_after`` from the locked balance and each ``digest`` from the locked
+``last_digest`` (the hash chain, ``ledger.chain``), inserts them and moves the account's
+balance, last seq and last digest, all in one transaction. The unique ``(account, seq)``
+constraint makes a lost update impossible even if a caller forgot the lock.
+
+On PostgreSQL all of it is ONE statement (``posting_sql.STATEMENT``): the account row is
+locked and read, the entries are numbered, balanced, chained with ``sha256()`` and
+inserted, and the account row is moved, in a single round trip (prepared by psycopg
+after a few uses on a connection). Outside a transaction that statement is the whole
+transaction: the row lock is held only while it runs and commits. A statement that
+finds the account in the wrong currency, or posted to after a back-dated ``at``,
+changes nothing and returns no rows; the ORM path then explains the refusal under the
+lock. Other databases (SQLite) take the ORM path, which computes the same digests in
+Python.
 """
 
 from collections.abc import Sequence
@@ -14,14 +25,15 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
-from djmoney.models.fields import MoneyField
 from moneyed import Money
 
-from ..errors import CurrencyMismatch, InvalidAmount, InvalidInput
+from .. import chain
+from ..errors import InvalidAmount, InvalidInput
 from ..locks import lock_account
 from ..models import Account, EntryKind, Invoice, LedgerEntry
 from ..models.entries import DEBIT_KINDS
 from ..money import check_precision, to_money
+from . import posting_sql
 from .actors import Actor
 
 
@@ -58,164 +70,177 @@ def _validate(currency: str, account_id: int, posting: Posting, index: int) -> M
 
 
 @dataclass(frozen=True)
-class _Head:
-    """The account's ledger state just before the postings, under its lock."""
+class _Line:
+    """One validated posting as it is stored: the columns the caller decides."""
 
-    currency: str
-    balance: Decimal
-    last_seq: int
-    last_posted_at: datetime | None
-    posted_at: datetime  # the time the new entries carry
-
-
-def _signed(postings: Sequence[Posting], amounts: list[Money]) -> Decimal:
-    return sum(
-        (
-            -a.amount if p.kind in DEBIT_KINDS else a.amount
-            for p, a in zip(postings, amounts, strict=True)
-        ),
-        Decimal(0),
-    )
+    kind: str
+    reference: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+    method: str
+    invoice: Invoice | None
+    source_type_id: int | None
+    source_id: int | None
 
 
-def _advance_in_one_statement(account_id: int, count: int, delta: Decimal, when) -> _Head:
-    """PostgreSQL: lock the account row and move it past the new entries in ONE round
-    trip (a locking CTE feeding an UPDATE ... RETURNING the old state)."""
-    table = Account._meta.db_table
-    sql = f"""
-        WITH old AS (
-            SELECT id, currency, balance, last_seq, last_posted_at
-            FROM {table} WHERE id = %s FOR NO KEY UPDATE
+def _lines(currency: str, account_id: int, postings: Sequence[Posting]) -> list[_Line]:
+    lines = []
+    for index, posting in enumerate(postings):
+        amount = _validate(currency, account_id, posting, index).amount
+        is_debit = posting.kind in DEBIT_KINDS
+        source = posting.source
+        lines.append(
+            _Line(
+                kind=posting.kind,
+                reference=posting.reference[:64],
+                description=posting.description[:255],
+                debit=amount if is_debit else Decimal(0),
+                credit=Decimal(0) if is_debit else amount,
+                method=posting.method,
+                invoice=posting.invoice,
+                source_type_id=ContentType.objects.get_for_model(source).pk if source else None,
+                source_id=source.pk if source else None,
+            )
         )
-        UPDATE {table} AS a
-        SET last_seq = old.last_seq + %s,
-            balance = old.balance + %s,
-            last_posted_at = GREATEST(COALESCE(old.last_posted_at, %s), %s)
-        FROM old WHERE a.id = old.id
-        RETURNING old.currency, old.balance, old.last_seq, old.last_posted_at, a.last_posted_at
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [account_id, count, delta, when, when])
-        row = cursor.fetchone()
-    if row is None:
-        raise Account.DoesNotExist(f"Account {account_id} does not exist.")
-    return _Head(*row)
+    return lines
 
 
-# The entry's columns in model order (all but the id), read from the model so a new field
-# can never be left out of the raw INSERT; money fields carry their Decimal amount.
-_ENTRY_FIELDS = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
-ENTRY_COLUMNS = tuple(f.column for f in _ENTRY_FIELDS)
-_MONEY = frozenset(f.attname for f in _ENTRY_FIELDS if isinstance(f, MoneyField))
+# --- building the returned entries ---------------------------------------------------
+
+_FIELDS = LedgerEntry._meta.concrete_fields
+_INVOICE = LedgerEntry._meta.get_field("invoice")
 
 
-def _insert_in_one_statement(entries: list[LedgerEntry]) -> None:
-    """PostgreSQL: one plain multi-row INSERT ... RETURNING id (Decimal amounts, no ORM
-    compilation), then the ids onto the entry objects the caller gets back."""
-    table = LedgerEntry._meta.db_table
-    row = "(" + ", ".join(["%s"] * len(ENTRY_COLUMNS)) + ")"
-    params = []
-    for entry in entries:
-        values = entry.__dict__
-        for field in _ENTRY_FIELDS:
-            value = values[field.attname]
-            params.append(getattr(value, "amount", value) if field.attname in _MONEY else value)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(ENTRY_COLUMNS)}) VALUES "
-            + ", ".join([row] * len(entries))
-            + " RETURNING id",
-            params,
-        )
-        ids = [r[0] for r in cursor.fetchall()]
-    for entry, pk in zip(entries, ids, strict=True):
-        entry.pk = pk
-        entry._state.adding = False
-        entry._state.db = connection.alias
+def _values(account_id, currency, line: _Line, actor: Actor, **decided) -> dict:
+    """An entry's column values (by attname) from its line and what the lock decided
+    (seq, posted_at, balance_after; the digest; the id once stored)."""
+    return {
+        "account_id": account_id,
+        "currency": currency,
+        "kind": line.kind,
+        "reference": line.reference,
+        "description": line.description,
+        "debit": Money(line.debit, currency),
+        "credit": Money(line.credit, currency),
+        "method": line.method,
+        "invoice_id": line.invoice.pk if line.invoice is not None else None,
+        "source_type_id": line.source_type_id,
+        "source_id": line.source_id,
+        "actor_id": actor.user_id,
+        "actor_label": actor.label[:150],
+        **decided,
+        "balance_after": Money(decided["balance_after"], currency),
+    }
 
 
-def _advance_with_orm(account_id: int, postings, when) -> tuple[_Head, list[Money]]:
-    """Any database: lock the row, validate against it, then move it."""
-    locked = lock_account(account_id)
-    amounts = [_validate(locked.currency, account_id, p, i) for i, p in enumerate(postings)]
-    posted_at = max(when, locked.last_posted_at) if locked.last_posted_at else when
-    Account.objects.filter(pk=account_id).update(
-        balance=locked.balance.amount + _signed(postings, amounts),
-        last_seq=locked.last_seq + len(postings),
-        last_posted_at=posted_at,
-    )
-    head = _Head(
-        locked.currency, locked.balance.amount, locked.last_seq, locked.last_posted_at, posted_at
-    )
-    return head, amounts
+def _stored_entry(values: dict, invoice: Invoice | None) -> LedgerEntry:
+    """The stored entry, built as the ORM builds a loaded row (``Model.from_db``)."""
+    entry = LedgerEntry.from_db(connection.alias, None, [values[f.attname] for f in _FIELDS])
+    if invoice is not None:
+        _INVOICE.set_cached_value(entry, invoice)
+    return entry
 
 
-def _money_currency(postings: Sequence[Posting]) -> str | None:
-    """The one currency of the postings when every amount is a Money, else None."""
+# --- PostgreSQL: one statement ---------------------------------------------------------
+
+
+def _currency(postings: Sequence[Posting], account_id: int) -> str | None:
+    """The one currency of the postings when every amount is a Money; else the
+    account's, read without a lock (the statement re-checks it under the lock)."""
     currencies = {str(p.amount.currency) for p in postings if isinstance(p.amount, Money)}
-    if len(currencies) != 1 or not all(isinstance(p.amount, Money) for p in postings):
+    if len(currencies) == 1 and all(isinstance(p.amount, Money) for p in postings):
+        return currencies.pop()
+    return Account.objects.filter(pk=account_id).values_list("currency", flat=True).first()
+
+
+def _post_in_one_statement(
+    account_id: int, postings: Sequence[Posting], actor: Actor, when: datetime, strict: bool
+) -> list[LedgerEntry] | None:
+    """Post with ``posting_sql.STATEMENT``; None when it refused (nothing changed)."""
+    currency = _currency(postings, account_id)
+    if currency is None:
+        return None  # no such account: the ORM path says so
+    lines = _lines(currency, account_id, postings)
+    rows = posting_sql.execute(
+        connection,
+        account_id=account_id,
+        currency=currency,
+        when=when,
+        strict=strict,
+        lines=lines,
+        actor=actor,
+    )
+    if not rows:
         return None
-    return currencies.pop()
-
-
-def _advance(account_id: int, postings: Sequence[Posting], when) -> tuple[_Head, list[Money]]:
-    """Lock the account and move it past the postings; return its state before them
-    and the validated amounts."""
-    currency = _money_currency(postings)
-    if connection.vendor != "postgresql" or currency is None:
-        return _advance_with_orm(account_id, postings, when)
-    amounts = [_validate(currency, account_id, p, i) for i, p in enumerate(postings)]
-    head = _advance_in_one_statement(account_id, len(postings), _signed(postings, amounts), when)
-    if head.currency != currency:
-        raise CurrencyMismatch(
-            f"amount: {currency} does not match the account currency {head.currency}.",
-            field="amount",
+    return [
+        _stored_entry(
+            _values(
+                account_id,
+                currency,
+                line,
+                actor,
+                id=pk,
+                seq=seq,
+                posted_at=posted_at,
+                balance_after=balance_after,
+                digest=digest,
+            ),
+            line.invoice,
         )
-    return head, amounts
+        for line, (pk, seq, posted_at, balance_after, digest) in zip(lines, rows, strict=True)
+    ]
 
 
-def _check_time_order(account_id: int, head: _Head, at: datetime | None) -> None:
-    if at is not None and head.last_posted_at and at < head.last_posted_at:
+# --- any database: the ORM under a row lock -------------------------------------------
+
+
+def _check_time_order(account: Account, at: datetime | None) -> None:
+    if at is not None and account.last_posted_at and at < account.last_posted_at:
         raise InvalidInput(
-            f"at: postings to account {account_id} must be in time order; "
+            f"at: postings to account {account.pk} must be in time order; "
             f"{at:%Y-%m-%d %H:%M} is before its last posting "
-            f"({head.last_posted_at:%Y-%m-%d %H:%M}).",
+            f"({account.last_posted_at:%Y-%m-%d %H:%M}).",
             field="at",
         )
 
 
-def _entries(
-    account_id: int, head: _Head, postings: Sequence[Posting], amounts: list[Money], actor: Actor
-) -> list[LedgerEntry]:
-    """The entries numbered after ``head``, each with the balance right after it."""
-    zero = Money(0, head.currency)
-    balance = Money(head.balance, head.currency)
+def _chained(locked: Account, lines: list[_Line], actor: Actor, posted_at) -> list[LedgerEntry]:
+    """The entries numbered after the locked account's last, each with the balance
+    right after it and its link in the hash chain."""
+    balance, digest = locked.balance.amount, locked.last_digest
     entries = []
-    for seq, (posting, amount) in enumerate(zip(postings, amounts, strict=True), head.last_seq + 1):
-        is_debit = posting.kind in DEBIT_KINDS
-        balance = balance - amount if is_debit else balance + amount
-        source = posting.source
-        entries.append(
-            LedgerEntry(
-                account_id=account_id,
-                seq=seq,
-                posted_at=head.posted_at,
-                kind=posting.kind,
-                reference=posting.reference[:64],
-                description=posting.description[:255],
-                currency=head.currency,
-                debit=amount if is_debit else zero,
-                credit=zero if is_debit else amount,
-                balance_after=balance,
-                method=posting.method,
-                invoice=posting.invoice,
-                source_type=ContentType.objects.get_for_model(source) if source else None,
-                source_id=source.pk if source else None,
-                actor_id=actor.user_id,
-                actor_label=actor.label[:150],
-            )
-        )
+    for seq, line in enumerate(lines, locked.last_seq + 1):
+        balance = balance - line.debit + line.credit
+        values = _values(
+            locked.pk, locked.currency, line, actor, seq=seq, posted_at=posted_at,
+            balance_after=balance,
+        )  # fmt: skip
+        digest = values["digest"] = chain.entry_digest(digest, values)
+        entry = LedgerEntry(**values)
+        if line.invoice is not None:
+            _INVOICE.set_cached_value(entry, line.invoice)
+        entries.append(entry)
     return entries
+
+
+def _post_with_orm(
+    account_id: int, postings: Sequence[Posting], actor: Actor, when: datetime, at
+) -> list[LedgerEntry]:
+    with transaction.atomic():
+        locked = lock_account(account_id)
+        lines = _lines(locked.currency, account_id, postings)
+        _check_time_order(locked, at)
+        posted_at = max(when, locked.last_posted_at) if locked.last_posted_at else when
+        entries = _chained(locked, lines, actor, posted_at)
+        LedgerEntry.objects.bulk_create(entries)
+        Account.objects.filter(pk=account_id).update(
+            balance=entries[-1].balance_after.amount,
+            last_seq=entries[-1].seq,
+            last_posted_at=posted_at,
+            last_digest=entries[-1].digest,
+        )
+        return entries
 
 
 def post(
@@ -231,23 +256,21 @@ def post(
     account's last posting, so ``seq`` order and time order always agree (without
     ``at``, a clock that went backwards posts at the last posting's time).
 
-    On PostgreSQL with Money amounts the account is locked and advanced in one
-    statement and the entries inserted in a second; anything the lock reveals to be
-    wrong (another currency, a back-dated ``at``) raises, which rolls both back.
+    Refusals found before anything is written (amounts, kinds, references, invoices of
+    another account) and those the lock reveals (another currency, a back-dated ``at``)
+    leave a caller's transaction usable.
     """
     if not postings:
         raise InvalidInput("Nothing to post.", field="postings")
     account_id = account.pk if isinstance(account, Account) else account
     when = at or timezone.now()
-    with transaction.atomic():
-        head, amounts = _advance(account_id, postings, when)
-        _check_time_order(account_id, head, at)
-        entries = _entries(account_id, head, postings, amounts, actor)
-        if connection.vendor == "postgresql":
-            _insert_in_one_statement(entries)
-        else:
-            LedgerEntry.objects.bulk_create(entries)
-        if isinstance(account, Account):
-            account.balance, account.last_seq = entries[-1].balance_after, entries[-1].seq
-            account.last_posted_at = head.posted_at
-        return entries
+    entries = None
+    if connection.vendor == "postgresql":
+        entries = _post_in_one_statement(account_id, postings, actor, when, at is not None)
+    if entries is None:
+        entries = _post_with_orm(account_id, postings, actor, when, at)
+    if isinstance(account, Account):
+        last = entries[-1]
+        account.balance, account.last_seq = last.balance_after, last.seq
+        account.last_posted_at, account.last_digest = last.posted_at, last.digest
+    return entries
