@@ -9,7 +9,7 @@ service let through by mistake would still fail rather than overdraw.
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
@@ -21,6 +21,7 @@ from ledger.money import format_money, to_money
 from ledger.services import Actor, Posting
 
 from ..models import TxKind, Wallet, WalletStatus, WalletTransaction
+from . import drawdown_sql
 
 
 def lock_wallet(wallet: Wallet | int) -> Wallet:
@@ -193,9 +194,12 @@ def usage_drawdown(
     with the same amount returns the first drawdown (a retried meter call is harmless);
     with another amount it is refused. Only the wallet row is locked (no ledger entry).
 
-    On PostgreSQL the drawdown is one conditional ``UPDATE ... RETURNING`` and one
-    insert, so a hot wallet's row lock is held for two statements only; the slow path
-    (a refusal, a repeated reference) then explains itself under a real lock.
+    On PostgreSQL the drawdown is ONE statement (``drawdown_sql``): it locks the wallet
+    row if it is active, in the amount's currency and holds enough, appends the
+    transaction unless the reference was already drawn, and moves the wallet — so a hot
+    wallet's row lock is held for one statement (and, outside a transaction, its
+    commit). When it changes nothing (refused, closed, a repeated reference) the locked
+    path below explains why, or returns the first drawdown.
     """
     reference = (reference or "").strip()
     if not reference or len(reference) > 100:
@@ -203,56 +207,32 @@ def usage_drawdown(
             "reference: a usage reference (at most 100 chars) is required.", "reference"
         )
     wallet_id = wallet.pk if isinstance(wallet, Wallet) else int(wallet)
-    if connection.vendor == "postgresql" and isinstance(amount, Money):
-        money = positive(amount, str(amount.currency))
-        try:
-            with transaction.atomic():
-                row = _draw_in_one_statement(wallet_id, money)
-                if row is not None:
-                    return _drawdown_row(wallet_id, row, money, reference, description, actor, at)
-        except IntegrityError as exc:
-            if "wallet_usage_reference_unique" not in str(exc):
-                raise
+    if connection.vendor == "postgresql":
+        currency = _currency_of(wallet, amount)
+        if currency is not None:
+            money = positive(amount, currency)
+            tx = drawdown_sql.draw(
+                connection,
+                wallet_id=wallet_id,
+                money=money,
+                reference=reference,
+                description=(description or "Usage")[:255],
+                actor=actor,
+                at=at or timezone.now(),
+            )
+            if tx is not None:
+                return tx
     return _drawdown_locked(wallet_id, amount, reference, description, actor, at)
 
 
-def _draw_in_one_statement(wallet_id: int, money: Money):
-    """Move ``consumed`` if the wallet is active, in that currency, and has the money."""
-    table = Wallet._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {table}
-            SET consumed = consumed + %s, last_seq = last_seq + 1
-            WHERE id = %s AND status = %s AND currency = %s
-              AND total - consumed - held >= %s
-            RETURNING account_id, total, consumed, held, last_seq
-            """,
-            [money.amount, wallet_id, WalletStatus.ACTIVE, str(money.currency), money.amount],
-        )
-        return cursor.fetchone()
-
-
-def _drawdown_row(wallet_id, row, money, reference, description, actor, at):
-    account_id, total, consumed, held, seq = row
-    currency = str(money.currency)
-    return WalletTransaction.objects.create(
-        wallet_id=wallet_id,
-        account_id=account_id,
-        seq=seq,
-        at=at or timezone.now(),
-        kind=TxKind.DRAWDOWN,
-        currency=currency,
-        amount=money,
-        total_after=Money(total, currency),
-        consumed_after=Money(consumed, currency),
-        held_after=Money(held, currency),
-        reference=reference,
-        usage_reference=reference,
-        description=(description or "Usage")[:255],
-        actor_id=actor.user_id,
-        actor_label=actor.label[:150],
-    )
+def _currency_of(wallet: Wallet | int, amount) -> str | None:
+    """The currency to validate ``amount`` in before the lock: the amount's own, the
+    wallet object's, or the wallet row's (read unlocked; the statement re-checks it)."""
+    if isinstance(amount, Money):
+        return str(amount.currency)
+    if isinstance(wallet, Wallet) and wallet.currency:
+        return wallet.currency
+    return Wallet.objects.filter(pk=int(wallet)).values_list("currency", flat=True).first()
 
 
 def _drawdown_locked(wallet_id, amount, reference, description, actor, at):
