@@ -56,7 +56,7 @@ def browser_type_launch_args(browser_type_launch_args, _chromium):
 def browser_context_args(browser_context_args):
     return {
         **browser_context_args,
-        "viewport": {"width": 1280, "height": 860},
+        "viewport": {"width": 1366, "height": 900},  # the README screenshots' width
         "accept_downloads": True,
         "locale": "en-GB",
         "timezone_id": "UTC",

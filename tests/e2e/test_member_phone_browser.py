@@ -173,3 +173,61 @@ def test_member_pays_a_due_invoice_with_pay_now(
         gbp("45"),
         gbp("-50"),
     )
+
+
+def position_figures_shown(page, account) -> dict[str, str]:
+    section = page.locator(f"#position-{account.pk}")
+    names = section.locator("[data-figure]").evaluate_all(
+        "els => els.map(e => [e.dataset.figure, e.innerText.replace(/\\s+/g, ' ').trim()])"
+    )
+    return dict(names)
+
+
+def test_member_home_shows_the_whole_position_wide_and_at_390px(
+    page, live_server, e2e_settings, alice, screenshots
+):
+    """The home of an account with two wallets and holds on two ongoing invoices:
+    figures equal to the ledger balance, the wallet rows and the holds, on a desktop and
+    a phone (every amount on screen)."""
+    from tests.members.positions import build_position
+    from wallets.models import Wallet
+
+    built = build_position(members=[alice], name="Studio Position Ltd")
+    account = built.account
+    base = live_server.url
+    log_in_by_form(page, base, "alice")
+    for width, name in ((1366, "member-home.png"), (390, "member-home-phone.png")):
+        page.set_viewport_size({"width": width, "height": 900 if width > 390 else 844})
+        page.goto(f"{base}/")
+        shown = position_figures_shown(page, account)
+        assert shown["balance"] == f"{gbp(account.balance.amount)} owed" == f"{gbp('-125')} owed"
+        assert shown["free-credit"] == gbp("0")
+        assert shown["due"] == f"{gbp('125')} 2 invoices"
+        assert shown["overdue"] == f"{gbp('85')} 1 overdue"
+        assert shown["wallet-available"].startswith(gbp("180"))
+        section = f"#position-{account.pk}"
+        wallets = table(page, f"{section} .position-wallets")
+        stored = {w.name: w for w in Wallet.objects.filter(account=account)}
+        assert [
+            (r["Wallet"], r["Total"], r["Consumed"], r["Held"], r["Available"]) for r in wallets
+        ] == [
+            (
+                n,
+                *(
+                    gbp(getattr(stored[n], f).amount)
+                    for f in ("total", "consumed", "held", "available")
+                ),
+            )
+            for n in ("Alpha", "Beta")
+        ]
+        run_a, run_b = built.ongoing
+        assert wallets[0]["Held for"] == f"Ongoing #{run_a.pk} {gbp('120')}"
+        assert wallets[1]["Held for"] == f"Ongoing #{run_b.pk} {gbp('50')} of {gbp('80')}"
+        owed = table(page, f"{section} .position-owed")
+        assert [(r["Invoice"], r["Due"]) for r in owed] == [
+            (built.late.number, gbp("85")),
+            (built.soon.number, gbp("40")),
+        ]
+        assert page_overflow(page) <= 0
+        assert offscreen_amounts(page, f"{section} td.num, {section} dd.num") == []
+        page.screenshot(path=screenshots / name, full_page=True)

@@ -133,7 +133,7 @@ def open_payment(page, base, payment):
     page.goto(f"{base}/admin/payments/payment/{payment.pk}/change/")
 
 
-def test_refund_part_then_the_rest_as_one_event_each(page, live_server, log_in):
+def test_refund_part_then_the_rest_as_one_event_each(page, live_server, log_in, screenshots):
     """ProAbono/Nexudus: a refund is a second payment the other way; the payments tab
     gets a negative INVC debit and a negative PAYM credit for the amount refunded."""
     base = live_server.url
@@ -169,6 +169,9 @@ def test_refund_part_then_the_rest_as_one_event_each(page, live_server, log_in):
     rows = payments_tab(page, base, account)
     assert sorted(cells(rows[:2], "Debit", "Credit")) == [("", "-£70.00"), ("-£70.00", "")]
     assert rows[0]["Balance"] == "£0.00"
+    page.screenshot(path=screenshots / "admin-payments-tab.png", full_page=False)
+    open_invoice(page, base, invoice)
+    page.screenshot(path=screenshots / "admin-invoice.png", full_page=True)
 
 
 def test_cancel_an_unpaid_invoice_credits_the_account_back(page, live_server, log_in):

@@ -53,7 +53,7 @@ def account(member):
 
 
 def test_receipt_create_send_then_paid(
-    page, second_page, live_server, log_in, account, member, mailoutbox
+    page, second_page, live_server, log_in, account, member, mailoutbox, screenshots
 ):
     base = live_server.url
     invoice = issued(account, "240.00")
@@ -77,6 +77,7 @@ def test_receipt_create_send_then_paid(
         f"Receipt {number} sent to accounts@receipt-studio.test" in m for m in messages(page)
     )
     assert figure(page, "Status") == "Receipt sent"
+    page.screenshot(path=screenshots / "admin-payment.png", full_page=False)
     assert [m.to for m in mailoutbox] == [["accounts@receipt-studio.test"]]
     assert mailoutbox[0].attachments[0][0] == f"{number}.pdf"
 

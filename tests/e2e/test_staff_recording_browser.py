@@ -54,7 +54,10 @@ def test_record_a_payment_on_an_account_then_assign_it_to_two_invoices(page, liv
     submit(page, "Record payment")
     done = [m for m in messages(page) if "recorded" in m]
     errors = page.locator(".errornote, .errorlist").all_inner_texts()
-    assert done and "£200.00 by cheque" in done[0] and f"{received:%d %b %Y}" in done[0], (done, errors)
+    assert done and "£200.00 by cheque" in done[0] and f"{received:%d %b %Y}" in done[0], (
+        done,
+        errors,
+    )
 
     # On the payments tab: a PAYM credit dated the day it arrived; the balance in credit.
     newest = table(page, "#statement")[0]
@@ -90,7 +93,7 @@ def test_record_a_payment_on_an_account_then_assign_it_to_two_invoices(page, liv
     assert page.locator(".billfold-balance").inner_text().strip() == "£50.00"  # posts nothing
 
 
-def test_record_a_group_payment_previewed_then_confirmed(page, live_server, log_in):
+def test_record_a_group_payment_previewed_then_confirmed(page, live_server, log_in, screenshots):
     base = live_server.url
     head = ledger.create_account(
         name="Coworking Co", email="co@members.test", currency="GBP", actor=ACTOR
@@ -119,6 +122,7 @@ def test_record_a_group_payment_previewed_then_confirmed(page, live_server, log_
         ("Coworking Co", newer.number, "£60.00"),
     ]
     assert "£40.00 stays as credit on Coworker Ann" in page.locator("#content-main").inner_text()
+    page.screenshot(path=screenshots / "admin-group-payment.png", full_page=True)
     submit(page, "Confirm: record £200.00")
     done = " ".join(messages(page))
     assert "Coworker Ann £140.00" in done and "Coworking Co £60.00" in done, done

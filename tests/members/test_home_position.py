@@ -18,6 +18,7 @@ from wallets import services as wallets
 from wallets.models import Hold, Wallet
 
 from .pages import gbp, position_figures, table_rows
+from .positions import build_position
 
 pytestmark = pytest.mark.django_db
 
@@ -43,22 +44,9 @@ def issued(account, amount, due_in_days):
 
 @pytest.fixture
 def busy_account(member):
-    """Two wallets, holds on two ongoing invoices, an overdue and a due invoice, credit."""
-    account = ledger.create_account(
-        name="Position Ltd", email="p@x.test", currency="GBP", actor=ACTOR, members=[member]
-    )
-    pay.record_payment(account=account, amount="15.00", method="cash", actor=ACTOR)
-    late = issued(account, "100.00", -5)  # credit 15 applied at issue: 85 due, overdue
-    soon = issued(account, "40.00", 10)
-    first = wallets.create_wallet(account=account, name="Alpha", actor=ACTOR)
-    second = wallets.create_wallet(account=account, name="Beta", actor=ACTOR)
-    wallets.top_up(wallet=first, amount="300.00", actor=ACTOR, grant=True)
-    wallets.top_up(wallet=second, amount="50.00", actor=ACTOR, grant=True)
-    run_a, run_b = ongoing(account, "120"), ongoing(account, "80")
-    pay.apply_wallet(wallet=first, invoice=run_a, actor=ACTOR)
-    pay.apply_wallet(wallet=second, invoice=run_b, actor=ACTOR)  # holds 50 of 80
-    account.refresh_from_db()
-    return account, late, soon, (run_a, run_b)
+    """tests/members/positions.py: two wallets, holds on two ongoing invoices."""
+    built = build_position(members=[member])
+    return built.account, built.late, built.soon, built.ongoing
 
 
 def test_home_position_equals_the_ledger_wallets_and_holds(member_client, busy_account):
@@ -84,7 +72,8 @@ def test_home_position_equals_the_ledger_wallets_and_holds(member_client, busy_a
         for name in ("Alpha", "Beta")
     ]
     assert wallet_rows[0][5] == f"Ongoing #{run_a.pk} {format_money(holds[run_a.pk].amount)}"
-    assert wallet_rows[1][5] == f"Ongoing #{run_b.pk} {gbp('50')}"
+    assert wallet_rows[1][5] == f"Ongoing #{run_b.pk} {gbp('50')} of {gbp('80')}"
+    assert "Wallet money pays an invoice once it is applied to it" in section
     total_available = sum(w.available.amount for w in stored.values())
     assert shown["wallet-available"].startswith(gbp(total_available) + " ")
     assert account.balance.amount == Decimal("-125.00")
