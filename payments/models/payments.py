@@ -361,7 +361,7 @@ class Payment(FSMModelMixin, SingleCurrencyModel):
         field=status,
         source=[S.WAITING_FOR_PAYMENT, S.EXPIRED, S.RECEIPT_CREATING, S.RECEIPT_SENT],
         target=S.COMPLETED,
-        conditions=[method_in(MANUAL_METHODS, "can be marked as paid")],
+        conditions=[is_incoming, method_in(MANUAL_METHODS, "can be marked as paid")],
         permission="payments.mark_paid",
     )
     def mark_paid(self):
