@@ -97,6 +97,8 @@ class Cluster:
 def throwaway_cluster() -> Cluster:
     """The cluster of this connection, if it is a throw-away one of ``scripts/pg.sh`` on
     this machine that we may restart (never a developer's own server)."""
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1) > 1:
+        pytest.skip("other pytest-xdist workers use this PostgreSQL: not restarting it")
     with connection.cursor() as cursor:
         cursor.execute("SHOW data_directory")
         data_dir = Path(cursor.fetchone()[0])
@@ -290,6 +292,38 @@ def replayed(jobs) -> int:
     )
 
 
+def assert_no_500(jobs, server, summary):
+    """Every refusal was a 503 (or a lock timeout's 409) with Retry-After in the API's
+    error shape, or a dropped connection; and the server logged no 500."""
+    statuses = {o for job in jobs for _, o, _ in job.attempts if isinstance(o, int)}
+    assert statuses <= {200, 201, 409, 503}, summary
+    refusals = ("lock_timeout", "database_unavailable", "statement_timeout")
+    for job in jobs:
+        for _, status, answer in job.attempts:
+            if status in (409, 503):
+                assert answer.headers.get("Retry-After"), (job.key, answer)
+                assert (answer.json() or {}).get("error") in refusals, (job.key, answer)
+    assert "Internal Server Error" not in server.output()
+
+
+def assert_one_effect_per_key(jobs, server, auth, summary):
+    unanswered = [(j.key, j.final) for j in jobs if getattr(j.final, "status", None) != j.expect]
+    assert not unanswered, (unanswered[:5], summary)
+    assert {j.key: effects(j) for j in jobs} == {j.key: 1 for j in jobs}
+    # A retry now replays the first answer and changes nothing.
+    for job in jobs[:: len(jobs) // 20]:
+        headers = {"Authorization": auth, "Idempotency-Key": job.key}
+        again = server.request("POST", job.path, job.body, headers)
+        assert again.status == job.expect and again.headers.get("Idempotent-Replayed") == "true"
+        assert again.json() == job.final.json()
+        assert effects(job) == 1
+    # And the money adds up.
+    for wallet in Wallet.objects.all():
+        assert wallet.consumed.amount == Decimal(DRAWDOWNS_PER_WALLET)
+    paym = LedgerEntry.objects.filter(kind=EntryKind.PAYMENT)
+    assert paym.count() == sum(j.kind == "mark-paid" for j in jobs)
+
+
 def test_kill_a_worker_and_restart_postgres_during_a_burst(gunicorn_server, full_key, tmp_path):
     cluster = throwaway_cluster()
     jobs = seed()
@@ -320,36 +354,7 @@ def test_kill_a_worker_and_restart_postgres_during_a_burst(gunicorn_server, full
     workers_after = server.worker_pids()
     assert len(workers_after) == len(workers_before)
     assert faults.killed[0][1] not in workers_after  # the master replaced the killed one
-    # No answer was a 500: refusals are 503 with Retry-After in the API's error shape,
-    # lock timeouts 409 with Retry-After, or the connection dropped.
-    statuses = {o for job in jobs for _, o, _ in job.attempts if isinstance(o, int)}
-    assert statuses <= {200, 201, 409, 503}, summary
-    for job in jobs:
-        for _, status, answer in job.attempts:
-            if status in (409, 503):
-                body = answer.json()
-                assert answer.headers.get("Retry-After"), (job.key, answer)
-                assert body["error"] in (
-                    "lock_timeout",
-                    "database_unavailable",
-                    "statement_timeout",
-                )
-    assert "Internal Server Error" not in server.output()
-    # Every request got its answer, with exactly one effect per key.
-    unanswered = [(j.key, j.final) for j in jobs if getattr(j.final, "status", None) != j.expect]
-    assert not unanswered, (unanswered[:5], summary)
-    assert {j.key: effects(j) for j in jobs} == {j.key: 1 for j in jobs}
-    # A retry now replays the first answer and changes nothing.
-    for job in jobs[:: len(jobs) // 20]:
-        again = server.request(
-            "POST", job.path, job.body, {"Authorization": full_key[1], "Idempotency-Key": job.key}
-        )
-        assert again.status == job.expect and again.headers.get("Idempotent-Replayed") == "true"
-        assert again.json() == job.final.json()
-        assert effects(job) == 1
-    # And the money adds up.
-    for wallet in Wallet.objects.all():
-        assert wallet.consumed.amount == Decimal(DRAWDOWNS_PER_WALLET)
-    paym = LedgerEntry.objects.filter(kind=EntryKind.PAYMENT)
-    assert paym.count() == sum(j.kind == "mark-paid" for j in jobs)
+
+    assert_no_500(jobs, server, summary)
+    assert_one_effect_per_key(jobs, server, full_key[1], summary)
     call_command("verify_ledger", verbosity=0)

@@ -1,5 +1,6 @@
 """schemathesis against a live gunicorn (``gunicorn.conf.py``, DEBUG off, PostgreSQL),
-over the whole schema as ``/api/v1/schema/`` serves it, with a key holding every scope:
+over the whole schema as ``/api/v1/schema/`` serves it, with a key holding every scope,
+in two phases against one server, as schemathesis' own runner does:
 
 - every operation, ``EXAMPLES`` generated cases each (positive and negative data, half
   of them steered to real objects), then
@@ -182,7 +183,7 @@ def fuzz_forked(index: int) -> tuple[int, str | None]:
     return live.calls["stateless"] - before, failure
 
 
-def test_live_fuzz_every_operation(live_schema, live, subtests):
+def fuzz_every_operation(live_schema, live, subtests):
     """Every operation of the schema, each reported as a subtest of its own.
 
     ``FUZZ_PROCESSES`` operations at once, in forked processes (one generates cases
@@ -208,10 +209,8 @@ def test_live_fuzz_every_operation(live_schema, live, subtests):
                 pytest.fail(failure, pytrace=False)
 
 
-def test_live_stateful_and_static(live_schema, live):
-    css = live.server.request("GET", STATIC_PROBE)  # DEBUG is off: WhiteNoise serves it
-    assert css.status == 200 and css.headers["Content-Type"].startswith("text/css"), css
-    assert b"body" in css.body
+def run_stateful_phase(live_schema, live):
+    """schemathesis' state machine: scenarios of calls chained by the links it infers."""
 
     class LiveMachine(live_schema.as_state_machine()):
         def get_call_kwargs(self, case):
@@ -242,3 +241,11 @@ def test_live_stateful_and_static(live_schema, live):
         except FlakyStrategyDefinition:
             live.count("stateful restarts")
     assert live.calls["stateful scenarios"] >= SCENARIOS, live.calls
+
+
+def test_live_fuzz(live_schema, live, subtests):
+    css = live.server.request("GET", STATIC_PROBE)  # DEBUG is off: WhiteNoise serves it
+    assert css.status == 200 and css.headers["Content-Type"].startswith("text/css"), css
+    assert b"body" in css.body
+    fuzz_every_operation(live_schema, live, subtests)
+    run_stateful_phase(live_schema, live)
