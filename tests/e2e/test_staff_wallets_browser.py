@@ -8,6 +8,7 @@ Every figure is read off the pages."""
 import pytest
 
 from ledger import services as ledger
+from ledger.models import Invoice
 from ledger.services import LineSpec
 from payments import services as pay
 from wallets import services as wallets
@@ -92,6 +93,7 @@ def test_top_up_apply_refused_cancellations_and_transfer(page, live_server, log_
     assert refused, messages(page)
     page.goto(f"{base}/admin/ledger/invoice/{invoice.pk}/change/")
     assert figure(page, "Status") == "Paid"
+    assert "Cancel invoice" not in action_labels(page)
     page.goto(f"{base}/admin/wallets/creditmemo/")
     page.locator("#result_list tbody tr th a").first.click()
     assert not [label for label in action_labels(page) if "cancel" in label.lower()]
@@ -128,11 +130,21 @@ def test_a_hold_follows_an_ongoing_invoice_edited_in_the_admin(
     base = live_server.url
     wallet = wallets.create_wallet(account=account, name="Usage", actor=ACTOR)
     wallets.top_up(wallet=wallet, amount="400.00", actor=ACTOR, grant=True)
-    ongoing = ledger.create_invoice(
-        account=account, actor=ACTOR, lines=[LineSpec("Meter units", "315", "1.00")]
-    )
-    ongoing = ledger.open_invoice(invoice=ongoing, actor=ACTOR)
     log_in(page, ADMIN)
+
+    # The ongoing invoice is made in the admin: from the account, New invoice.
+    page.goto(f"{base}/admin/ledger/account/{account.pk}/change/")
+    page.get_by_role("link", name="New invoice").first.click()
+    page.locator("#id_description").fill("Metered usage, December")
+    page.get_by_label("Open as ongoing").check()
+    page.locator('input[name="lines-0-description"]').fill("Meter units")
+    page.locator('input[name="lines-0-quantity"]').fill("315")
+    page.locator('input[name="lines-0-unit_price"]').fill("1.00")
+    page.locator('input[name="_continue"]').click()
+    page.wait_for_load_state()
+    assert not page.locator(".errornote, .errorlist").all_inner_texts()
+    ongoing = Invoice.objects.get(account=account)
+    assert figure(page, "Status") == "Ongoing"
 
     open_wallet(page, base, wallet)
     action(page, "Apply to invoice")
