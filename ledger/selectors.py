@@ -264,7 +264,7 @@ class StatementRow:
 def _event_key(entry: LedgerEntry):
     if entry.source_id is None:
         return None
-    return (entry.source_type_id, entry.source_id, entry.posted_at)
+    return (entry.source_type_id, entry.source_id)
 
 
 def _event_label(rows: list[LedgerEntry]) -> str:

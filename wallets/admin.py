@@ -8,10 +8,17 @@ from django import forms
 from django.contrib import admin
 
 from ledger.admin.display import ReadOnlyAdminMixin, money_cell
-from ledger.models import Invoice
+from ledger.models import Invoice, InvoiceStatus
 from ledger.models.invoices import WALLET_PAYABLE
+from ledger.money import format_money
 
 from .models import CreditMemo, Hold, HoldStatus, WalletTransaction
+
+
+def _invoice_choice(invoice: Invoice) -> str:
+    if invoice.status == InvoiceStatus.ONGOING:
+        return f"{invoice} — ongoing, {format_money(invoice.total)} so far (a hold follows it)"
+    return f"{invoice} — {format_money(invoice.amount_due)} due"
 
 
 class AmountForm(forms.Form):
@@ -35,6 +42,7 @@ class ApplyForm(forms.Form):
                 account_id=obj.account_id,
                 status__in=WALLET_PAYABLE,
             ).order_by("due_date", "id")
+            self.fields["invoice"].label_from_instance = _invoice_choice
 
 
 class HoldInline(admin.TabularInline):
@@ -45,7 +53,8 @@ class HoldInline(admin.TabularInline):
     can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(status=HoldStatus.ACTIVE)
+        active = super().get_queryset(request).filter(status=HoldStatus.ACTIVE)
+        return active.select_related("invoice")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -92,7 +101,7 @@ class CreditMemoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("number", "account", "invoice", "line", "wallet", "amount_display", "status")
     list_filter = ("reason", "status")
     search_fields = ("number", "invoice__number", "account__name")
-    list_select_related = ("account", "invoice", "invoice_line", "wallet")
+    list_select_related = ("account", "invoice", "invoice_line", "wallet__account")
 
     @admin.display(description="amount")
     def amount_display(self, obj):

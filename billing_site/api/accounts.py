@@ -2,21 +2,32 @@
 
 Accounts: list, read, create (``services.create_account``), edit the plain fields the
 admin edits (never balance or sequence; the currency only while nothing was posted),
-delete only while nothing was posted or invoiced. Groups: list, read, create.
+delete only while nothing was posted or invoiced, and read an account's whole position
+(``position/``). Groups: list, read, create, and record a payment for the whole group
+(``payments/``: split over its accounts' open invoices, oldest due first).
 """
 
 from django.conf import settings
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers
+from rest_framework.decorators import action
 
+from billing_site.api.account_serializers import (
+    GroupPaymentInput,
+    GroupPaymentResult,
+    PositionSerializer,
+)
 from billing_site.api.base import ApiViewSet
 from billing_site.api.fields import MoneyField
 from billing_site.api.models import ApiScope
 from billing_site.api.permissions import is_restricted, restrict, restrict_groups
 from billing_site.api.statements import StatementMixin
 from ledger import services
+from ledger.errors import InvalidInput
 from ledger.models import Account, AccountGroup
+from payments import selectors as payment_selectors
+from payments import services as payment_services
 
 
 class VisiblePrimaryKey(serializers.PrimaryKeyRelatedField):
@@ -149,6 +160,15 @@ class AccountViewSet(
     def perform_destroy(self, instance):
         services.delete_account(account=instance.pk, actor=self.actor)
 
+    @extend_schema(responses=PositionSerializer, filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def position(self, request, pk=None):
+        """The account's whole position: ledger balance, free credit, owed and overdue
+        per open invoice, each wallet's total / consumed / held / available with the
+        invoices holding it, and the top-ups still waiting for their money."""
+        position = payment_selectors.account_position(self.get_object())
+        return self.output(position, PositionSerializer)
+
 
 @extend_schema(tags=["accounts"])
 class AccountGroupViewSet(
@@ -159,6 +179,7 @@ class AccountGroupViewSet(
     queryset = AccountGroup.objects.order_by("-id")
     serializer_class = GroupSerializer
     filterset_fields = ("name",)
+    scopes = {"payments": ApiScope.PAYMENTS}
 
     def get_queryset(self):
         return restrict_groups(self.request, self.queryset)
@@ -174,3 +195,43 @@ class AccountGroupViewSet(
         serializer.instance = services.create_group(
             name=data["name"], actor=self.actor, admin_account=data.get("admin_account")
         )
+
+    @extend_schema(request=GroupPaymentInput, responses={201: GroupPaymentResult})
+    @action(detail=True, methods=["post"])
+    def payments(self, request, pk=None):
+        """Record money received for the whole group (scope ``payments``): it pays the
+        open invoices of the group's accounts, oldest due first (invoices waiting for an
+        ERP's approval skipped), one payment and one ``PAYM`` entry per account; what is
+        left stays as credit on ``leftover_account``. Refused (422) for a group whose
+        accounts use more than one currency or an amount that is not positive. Send an
+        ``Idempotency-Key``: a retry returns the first result and records nothing."""
+        group = self.get_object()
+        accounts = list(group.accounts.values_list("pk", "currency"))
+        if is_restricted(request):
+            hidden = {pk for pk, _c in accounts} - set(request._billfold_visible)
+            if hidden:
+                raise exceptions.PermissionDenied(
+                    "This API key does not cover every account of the group."
+                )
+        currencies = {c for _pk, c in accounts}
+        data = self.input(
+            GroupPaymentInput, **({"currency": currencies.pop()} if len(currencies) == 1 else {})
+        )
+        if data["leftover_account"] not in {pk for pk, _c in accounts}:
+            raise InvalidInput(
+                f"leftover_account: account {data['leftover_account']} is not in group {group}.",
+                field="leftover_account",
+            )
+        batch = payment_services.record_group_payment(
+            group=group.pk,
+            amount=str(data["amount"].amount),
+            method=data["method"],
+            actor=self.actor,
+            leftover_account=data["leftover_account"],
+            reference=data.get("reference", ""),
+            at=data.get("received_at"),
+        )
+        batch.ordered_payments = list(
+            batch.payments.order_by("account_id", "id").prefetch_related("allocations__invoice")
+        )
+        return self.output(batch, GroupPaymentResult, status=201)

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from .. import services
 from ..models import Account, AccountGroup
 from .display import LedgerAdminMedia, money_cell
+from .pages import AdminLookMixin
 from .payments_tab import payments_csv_view, payments_view
 
 LEDGER_FIELDS = ("balance_display", "last_seq", "last_posted_at", "created_at")
@@ -48,7 +49,7 @@ class AccountForm(forms.ModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AdminLookMixin, admin.ModelAdmin):
     form = AccountForm
     list_display = (
         "name",
@@ -62,6 +63,7 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ("currency", "group", "is_active", "erp_managed")
     search_fields = ("name", "email", "external_ref")
     list_select_related = ("group",)
+    autocomplete_fields = ("group",)
     filter_horizontal = ("members",)
     fieldsets = (
         (None, {"fields": ("name", "email", "currency", "external_ref", "group")}),
@@ -162,7 +164,7 @@ GROUP_ACCOUNTS_SHOWN = 50
 
 
 @admin.register(AccountGroup)
-class AccountGroupAdmin(admin.ModelAdmin):
+class AccountGroupAdmin(AdminLookMixin, admin.ModelAdmin):
     list_display = ("name", "admin_account", "account_count", "created_at")
     search_fields = ("name", "accounts__name")
     autocomplete_fields = ("admin_account",)

@@ -49,6 +49,13 @@ def _invoice_currency(invoice: Invoice | None) -> str | None:
 
 
 class InvoiceForm(forms.ModelForm):
+    ongoing = forms.BooleanField(
+        required=False,
+        label="Open as ongoing",
+        help_text="Its amount follows consumption until it is issued (usage is added as "
+        "lines); wallet money can hold it, and the hold follows every change.",
+    )
+
     class Meta:
         model = Invoice
         fields = ("account", "series", "description", "is_prepaid_order", "due_date")

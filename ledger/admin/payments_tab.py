@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from ..csv_export import statement_csv_response
 from ..models import Account
-from ..selectors import statement_page
+from ..selectors import statement_page, statement_rows
 from ..statements import StatementFilterForm, balance_words, paging_links, period_query
 
 
@@ -48,6 +48,7 @@ def payments_view(model_admin, request, object_id):
         "account": account,
         "balance_words": balance_words(account.balance),
         "page": page,
+        "rows": statement_rows(page.rows),
         "form": form,
         "problems": problems,
         "fallback": form.fallback() if problems else "",

@@ -3,7 +3,14 @@ payment actions), wallets (top-up is a payment), payment transitions, gateway ev
 payment links, sandbox events. ``PaymentAdmin`` is defined here and registered by the
 documents layer, which adds the receipt PDF and *send receipt*."""
 
-from . import gateways, invoices, wallets
+from . import gateways, groups, invoices, wallets
 from .payments import PaymentAdmin, PaymentTransitionAdmin
 
-__all__ = ["PaymentAdmin", "PaymentTransitionAdmin", "gateways", "invoices", "wallets"]
+__all__ = [
+    "PaymentAdmin",
+    "PaymentTransitionAdmin",
+    "gateways",
+    "groups",
+    "invoices",
+    "wallets",
+]

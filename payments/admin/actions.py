@@ -19,10 +19,13 @@ from ..services import (
     pay_from_balance,
     record_dispute,
     refund_payment,
+    start_direct_debit,
 )
 from ..services.gateway_refunds import retry_refund
 from ..services.transitions import METHOD_CHOSEN_IN_FORM, refusal, transition_permission
 from . import forms as f
+from .assign import AssignForm
+from .payment_extras import DirectDebitForm, assigned_words, figures
 
 
 def _judged_method(payment: Payment, name: str) -> str | None:
@@ -36,7 +39,7 @@ def _fsm_refusal(name):
     return lambda p: refusal(p, name, method=_judged_method(p, name))
 
 
-def fsm_action(name, label, form, run, done):
+def fsm_action(name, label, form, run, done, help=""):
     """An action that is one transition of the payment's state machine."""
     return ObjectAction(
         label=label,
@@ -48,6 +51,8 @@ def fsm_action(name, label, form, run, done):
         check=lambda p, n, user: check_permission(p, n, user),
         refusal=_fsm_refusal(name),
         form_needs_object=form in (f.MarkPaidForm,),
+        context=figures,
+        help=help,
     )
 
 
@@ -137,14 +142,30 @@ PAYMENT_ACTIONS = {
         offered=lambda p, user: _failed_refund(p),
     ),
     "assign": ObjectAction(
-        label="Assign to invoice",
+        label="Assign to invoices",
         permission="payments.assign_payment",
-        form=f.AssignForm,
-        run=lambda p, a, d: assign_payment(
-            payment=p.pk, actor=a, allocations=[(d["invoice"], optional_amount(d))]
-        ),
-        done="Payment {number} assigned.",
+        form=AssignForm,
+        run=lambda p, a, d: assign_payment(payment=p.pk, actor=a, allocations=d["allocations"]),
+        done=lambda p, made: f"Payment {p.number}: {assigned_words(made)}.",
         offered=lambda p, user: _settled(p) and p.unallocated.amount > 0,
         form_needs_object=True,
+        context=figures,
+        template="admin/payments/payment/assign.html",
+        help="Apply money this payment has free (account credit) to open invoices of the "
+        "account. It posts nothing: the money is already on the ledger.",
+    ),
+    "direct_debit": ObjectAction(
+        label="Collect by direct debit",
+        permission="payments.mark_paid",
+        form=DirectDebitForm,
+        run=lambda p, a, d: start_direct_debit(payment=p.pk, iban=d["iban"], actor=a),
+        done="Payment {number}: direct debit sent to the bank; processing until it confirms.",
+        offered=lambda p, user: (
+            refusal(p, "start_processing", method="direct_debit") is None
+            and p.method in ("", "direct_debit")
+        ),
+        context=figures,
+        help="Collect the money from the member's bank account under their mandate. The "
+        "payment is processing until the bank confirms (or returns it).",
     ),
 }

@@ -1,28 +1,47 @@
-"""The actions staff take on an invoice's page: mark as paid, pay from balance, apply
-wallet money, force direct debit, payment link, refund — each a payments use case."""
+"""The actions staff take on an invoice's page — each a payments use case (or the
+ledger's, for opening a draft as ongoing): open as ongoing, issue, mark as paid, pay
+from balance, apply wallet money, force direct debit, payment link (copied or emailed),
+refund, record dispute, cancel. Every form shows the invoice's money first."""
 
 from django import forms
+from django.contrib import messages
+from moneyed import Money
 
+from ledger import services as ledger
+from ledger.admin.invoice_forms import CancelReasonForm
 from ledger.admin_actions import ObjectAction, optional_amount
 from ledger.models import InvoiceStatus
-from ledger.models.invoices import OPEN
-from wallets.models import Wallet
+from ledger.models.invoices import OPEN, UNPOSTED
+from ledger.money import format_money
+from wallets.models import Hold, Wallet
 
 from .. import services
+from ..models import Payment, PaymentStatus
 from .forms import AmountReasonForm, MarkPaidForm
-
-
-class DirectDebitForm(forms.Form):
-    iban = forms.CharField(max_length=42, label="IBAN of the member's mandate")
+from .invoice_extras import cancelled_words, invoice_figures, issued_words
+from .link_email import create_link, link_done
+from .payment_extras import DirectDebitForm
 
 
 class LinkForm(forms.Form):
     days = forms.IntegerField(min_value=1, max_value=90, initial=14, label="Valid for (days)")
+    email = forms.BooleanField(required=False, initial=True, label="Email it to the member now")
+    to = forms.EmailField(
+        required=False, label="Email to", help_text="Leave empty for the account's email."
+    )
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if obj is not None:
+            self.fields["to"].widget.attrs["placeholder"] = obj.account.email
 
 
-def _create_link(invoice, actor, data):
-    link = services.create_payment_link(invoice=invoice.pk, actor=actor, days=data.get("days"))
-    return link
+class IssueForm(forms.Form):
+    due_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Leave empty for the invoice's own due date, or the account's payment terms.",
+    )
 
 
 class InvoiceWalletForm(forms.Form):
@@ -34,12 +53,95 @@ class InvoiceWalletForm(forms.Form):
     def __init__(self, *args, obj=None, **kwargs):
         super().__init__(*args, **kwargs)
         if obj is not None:
-            self.fields["wallet"].queryset = Wallet.objects.filter(
-                account_id=obj.account_id, status="active"
+            wallets = Wallet.objects.filter(account_id=obj.account_id, status="active")
+            self.fields["wallet"].queryset = wallets.order_by("name")
+            self.fields["wallet"].label_from_instance = lambda w: (
+                f"{w.name} — {format_money(w.available)} available"
+            )
+            if obj.status == InvoiceStatus.ONGOING:
+                self.fields["amount"].help_text = (
+                    "Leave empty to hold the invoice's whole amount as it follows consumption "
+                    "(as much as the wallet has); a figure caps the hold."
+                )
+
+
+def _disputable(invoice):
+    return Payment.objects.filter(
+        invoice=invoice, direction="incoming", status=PaymentStatus.COMPLETED
+    ).order_by("-completed_at", "-id")
+
+
+class DisputeForm(AmountReasonForm):
+    payment = forms.ModelChoiceField(queryset=Payment.objects.none(), label="Payment disputed")
+    field_order = ("payment", "amount", "reason")
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if obj is not None:
+            payments = _disputable(obj)
+            self.fields["payment"].queryset = payments
+            self.fields["payment"].initial = payments.values_list("pk", flat=True).first()
+            self.fields["payment"].label_from_instance = lambda p: (
+                f"{p.number} — {format_money(p.reversible)} of {format_money(p.amount)}, "
+                f"{p.get_method_display().lower()}"
             )
 
 
+def _may_dispute(invoice) -> bool:
+    return any(p.reversible.amount > 0 for p in _disputable(invoice))
+
+
+def _wallet_context(invoice):
+    rows = invoice_figures(invoice)
+    for wallet in Wallet.objects.filter(account_id=invoice.account_id, status="active"):
+        rows.append((f"Wallet '{wallet.name}' available", wallet.available))
+    return rows
+
+
+def _balance_context(invoice):
+    return [*invoice_figures(invoice), ("Account balance", invoice.account.balance)]
+
+
+def _wallet_done(invoice, result) -> str:
+    if isinstance(result, Hold):
+        return (
+            f"Wallet '{result.wallet.name}' holds {format_money(result.amount)} for {invoice}; "
+            "the hold follows the invoice until it is issued."
+        )
+    prepaid = sum((memo.amount for memo in result), Money(0, invoice.currency))
+    return f"{format_money(prepaid)} prepaid from the wallet on invoice {invoice}."
+
+
+def _link_done(invoice, result):
+    text = link_done(invoice, result)
+    return (text, messages.WARNING) if result.tried and not result.sent else text
+
+
 INVOICE_ACTIONS = {
+    "open_ongoing": ObjectAction(
+        label="Open as ongoing",
+        permission="ledger.change_invoice",
+        run=lambda inv, a, d: ledger.open_invoice(invoice=inv.pk, actor=a),
+        done=lambda inv, _r: f"{inv} is open: its amount follows consumption until it is issued.",
+        offered=lambda inv, user: inv.status == InvoiceStatus.DRAFT,
+        context=invoice_figures,
+        help="An ongoing invoice stays open while usage is added to it; wallet money can "
+        "hold its amount, and the hold follows every change of its lines.",
+    ),
+    "issue": ObjectAction(
+        label="Issue",
+        permission="ledger.change_invoice",
+        form=IssueForm,
+        run=lambda inv, a, d: services.issue_invoice(
+            invoice=inv.pk, actor=a, due_date=d.get("due_date")
+        ),
+        done=lambda inv, issued: issued_words(inv, issued),
+        offered=lambda inv, user: inv.status in UNPOSTED and inv.total.amount > 0,
+        context=_balance_context,
+        help="Issuing numbers the invoice and posts its total to the ledger (INVC). Wallet "
+        "holds become prepayments, the account's credit pays what it can, and a payment "
+        "waits for the rest. An issued invoice is no longer edited.",
+    ),
     "mark_paid": ObjectAction(
         label="Mark as paid",
         permission="payments.mark_paid",
@@ -54,6 +156,7 @@ INVOICE_ACTIONS = {
         ),
         done="Payment recorded for invoice {number}.",
         offered=lambda inv, user: inv.status in OPEN,
+        context=invoice_figures,
     ),
     "pay_from_balance": ObjectAction(
         label="Pay from balance",
@@ -61,6 +164,8 @@ INVOICE_ACTIONS = {
         run=lambda inv, a, d: services.pay_invoice_from_balance(invoice=inv.pk, actor=a),
         done="Invoice {number} paid from the account balance.",
         offered=lambda inv, user: inv.status in OPEN and inv.account.balance.amount > 0,
+        context=_balance_context,
+        help="The account's credit pays what is due: PAYM + and CRED − are posted.",
     ),
     "apply_wallet": ObjectAction(
         label="Apply wallet money",
@@ -70,8 +175,9 @@ INVOICE_ACTIONS = {
         run=lambda inv, a, d: services.apply_wallet(
             wallet=d["wallet"].pk, invoice=inv.pk, amount=optional_amount(d), actor=a
         ),
-        done="Wallet money applied to invoice {number}.",
+        done=lambda inv, result: _wallet_done(inv, result),
         offered=lambda inv, user: inv.status in (*OPEN, InvoiceStatus.ONGOING),
+        context=_wallet_context,
     ),
     "force_direct_debit": ObjectAction(
         label="Force direct debit",
@@ -80,14 +186,20 @@ INVOICE_ACTIONS = {
         run=lambda inv, a, d: services.force_direct_debit(invoice=inv.pk, iban=d["iban"], actor=a),
         done="Direct debit started for invoice {number}: processing until the bank confirms.",
         offered=lambda inv, user: inv.status in OPEN,
+        context=invoice_figures,
     ),
     "payment_link": ObjectAction(
-        label="Create payment link",
+        label="Payment link",
         permission="payments.mark_paid",
         form=LinkForm,
-        run=_create_link,
-        done="Payment link created for invoice {number}: see Payment links.",
+        form_needs_object=True,
+        run=create_link,
+        run_needs_request=True,
+        done=_link_done,
         offered=lambda inv, user: inv.status in OPEN,
+        context=invoice_figures,
+        help="A link the member opens to pay this invoice by card, without logging in. It "
+        "is shown to copy, and emailed to the member if you ask.",
     ),
     "refund": ObjectAction(
         label="Refund",
@@ -98,5 +210,44 @@ INVOICE_ACTIONS = {
         ),
         done="Refund recorded for invoice {number}.",
         offered=lambda inv, user: inv.amount_paid.amount > 0,
+        context=invoice_figures,
+    ),
+    "dispute": ObjectAction(
+        label="Record dispute",
+        permission="payments.record_dispute",
+        form=DisputeForm,
+        form_needs_object=True,
+        run=lambda inv, a, d: services.record_dispute(
+            payment=d["payment"].pk,
+            actor=a,
+            amount=optional_amount(d),
+            reason=d.get("reason", ""),
+        ),
+        done=lambda inv, dispute: (
+            f"Dispute {dispute.number} recorded on invoice {inv}: "
+            f"{format_money(dispute.amount)} is owed again."
+        ),
+        offered=lambda inv, user: inv.amount_paid.amount > 0 and _may_dispute(inv),
+        context=invoice_figures,
+        help="The bank took the money back (a chargeback): the invoice is disputed and owed "
+        "again until a new payment settles it.",
+    ),
+    "cancel": ObjectAction(
+        label="Cancel invoice",
+        permission="ledger.change_invoice",
+        form=CancelReasonForm,
+        run=lambda inv, a, d: services.cancel_invoice(
+            invoice=inv.pk, actor=a, reason=d.get("reason", "").strip()
+        ),
+        done=lambda inv, cancelled: cancelled_words(inv, cancelled),
+        offered=lambda inv, user: (
+            inv.status in (*UNPOSTED, InvoiceStatus.DUE)
+            and inv.amount_paid.amount == 0
+            and inv.amount_credited.amount == 0
+        ),
+        context=invoice_figures,
+        help="A cancelled invoice owes nothing. An issued one gets a negative INVC for what "
+        "it still owed; its waiting payment is cancelled and wallet holds are released. "
+        "An invoice with money paid or prepaid on it is refunded instead.",
     ),
 }

@@ -1,8 +1,11 @@
 """Invoice admin: drafts and ongoing invoices are edited through the services (line
-changes through the wallet-aware ones, so holds follow); issued invoices are read-only.
-Issue and Cancel are bulk actions with a confirmation page; the invoice page carries
-the payment actions (mark as paid, pay from balance, apply wallet money, force direct
-debit, payment link, refund). Registered here, once: its actions are payments' use cases.
+changes through the wallet-aware ones, so holds follow — up, down, beyond what is
+available); issued invoices are read-only. The page opens with the invoice's money
+(total, paid, prepaid, refunded, due, overdue) and carries the actions of its state:
+open as ongoing, issue, mark as paid, pay from balance, apply wallet money, force direct
+debit, payment link, refund, record dispute, cancel. Issue and Cancel are also bulk
+actions of the list. Its *History* is the invoice's timeline in words. Registered here,
+once: its actions are payments' use cases.
 
 Every write goes through a service, which locks the account then the invoice and
 re-checks; the forms check the same rules first so bad input is a form error next to
@@ -10,53 +13,61 @@ the field; a refusal only the locked service can see becomes a message, nothing 
 """
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from ledger import services as ledger
 from ledger.admin.display import LedgerAdminMedia, money_cell
-from ledger.admin.invoice_forms import CancelReasonForm, InvoiceForm, InvoiceLineInline
+from ledger.admin.invoice_forms import InvoiceForm, InvoiceLineInline
 from ledger.admin_actions import ObjectActionsMixin
 from ledger.errors import BillingError
-from ledger.models import Invoice, InvoiceLine, InvoiceStatus, LedgerEntry
+from ledger.models import Invoice, InvoiceLine, InvoiceStatus
 from ledger.models.invoices import EDITABLE
-from ledger.money import format_money
+from ledger.selectors import amount_owed, is_overdue
 from ledger.services import LineSpec, user_actor
 from wallets import services as wallets
 
-from .. import services
+from ..selectors import invoice_timeline
 from .invoice_actions import INVOICE_ACTIONS
+from .invoice_extras import (
+    DueDateFilter,
+    InvoiceBulkActionsMixin,
+    OverdueFilter,
+    due_words,
+    invoice_figures,
+)
+from .timelines import TimelineHistoryMixin, invoice_page_context
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class InvoiceAdmin(
+    TimelineHistoryMixin, InvoiceBulkActionsMixin, ObjectActionsMixin, admin.ModelAdmin
+):
     object_actions = INVOICE_ACTIONS
     change_form_template = "admin/ledger/invoice/payments_change_form.html"
     form = InvoiceForm
     inlines = (InvoiceLineInline,)
     list_display = (
         "number_display",
-        "account",
-        "status",
+        "account_name",
+        "status_badge",
         "total_display",
-        "amount_due_display",
-        "issue_date",
-        "due_date",
+        "due_display",
+        "due_date_display",
     )
-    list_filter = ("status", "currency")
-    search_fields = ("number", "account__name")
+    list_filter = ("status", OverdueFilter, DueDateFilter, "currency")
+    date_hierarchy = "issue_date"
+    search_fields = ("number", "account__name", "description")
     list_select_related = ("account",)
     autocomplete_fields = ("account",)
-    actions = ("issue_selected", "cancel_selected")
     show_full_result_count = False
     AMOUNT_FIELDS = (
         "currency",
         "total_display",
         "amount_paid_display",
         "amount_credited_display",
+        "amount_refunded_display",
         "amount_due_display",
     )
     STATUS_FIELDS = (
@@ -72,16 +83,49 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     )
     readonly_fields = AMOUNT_FIELDS + STATUS_FIELDS  # ``status`` is FSM-protected
     Media = LedgerAdminMedia
+    timeline = staticmethod(invoice_timeline)
 
     # --- display --------------------------------------------------------------------
 
     @admin.display(description="number", ordering="number")
     def number_display(self, obj):
-        return str(obj)
+        return obj.number or f"#{obj.pk} (no number yet)"
+
+    @admin.display(description="account", ordering="account__name")
+    def account_name(self, obj):
+        return obj.account.name
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return format_html(
+            '<span class="billfold-status billfold-status-{}">{}</span>',
+            obj.status,
+            obj.get_status_display(),
+        )
 
     @admin.display(description="total", ordering="total")
     def total_display(self, obj):
         return money_cell(obj.total)
+
+    @admin.display(description="due")
+    def due_display(self, obj):
+        """What it asks for now: nothing for a cancelled invoice, nothing yet for a draft."""
+        if obj.status not in EDITABLE and obj.status != InvoiceStatus.CANCELLED:
+            return money_cell(amount_owed(obj))
+        return format_html('<span class="billfold-money billfold-muted">{}</span>', "—")
+
+    @admin.display(description="due date", ordering="due_date")
+    def due_date_display(self, obj):
+        if obj.due_date is None:
+            return "—"
+        if is_overdue(obj):
+            days = (timezone.localdate() - obj.due_date).days
+            return format_html(
+                '{}<span class="billfold-overdue billfold-overdue-mark">overdue {} d</span>',
+                obj.due_date.strftime("%d %b %Y"),
+                days,
+            )
+        return obj.due_date.strftime("%d %b %Y")
 
     @admin.display(description="paid")
     def amount_paid_display(self, obj):
@@ -91,12 +135,18 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def amount_credited_display(self, obj):
         return money_cell(obj.amount_credited)
 
-    @admin.display(description="amount due")
+    @admin.display(description="refunded")
+    def amount_refunded_display(self, obj):
+        return money_cell(obj.amount_refunded)
+
+    @admin.display(description="due")
     def amount_due_display(self, obj):
-        return money_cell(obj.amount_due)
+        return due_words(obj)
 
     @admin.display(description="ledger")
     def ledger_link(self, obj):
+        from django.urls import reverse
+
         if obj is None or obj.pk is None:
             return "—"
         url = reverse("admin:ledger_account_payments", args=[obj.account_id])
@@ -105,27 +155,27 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
     # --- form layout and permissions --------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
-        main = (
-            None,
-            {"fields": ("account", "series", "description", "is_prepaid_order", "due_date")},
-        )
+        header = ["account", "series", "description", "is_prepaid_order", "due_date"]
         if obj is None:
-            return (main,)
+            return ((None, {"fields": [*header, "ongoing"]}),)
         return (
-            main,
-            ("Amounts", {"fields": self.AMOUNT_FIELDS}),
+            (None, {"fields": header}),
+            ("Amounts", {"fields": self.AMOUNT_FIELDS, "classes": ("collapse",)}),
             (
                 "Status",
                 {
                     "fields": self.STATUS_FIELDS,
                     # a draft has no number or dates yet: keep the lines within reach
-                    "classes": ("collapse",) if obj.status in EDITABLE else (),
+                    "classes": ("collapse",),
                 },
             ),
         )
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("account")
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if request.GET.get("ongoing") == "1":
+            initial["ongoing"] = True
+        return initial
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -151,6 +201,14 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        invoice = self.get_object(request, object_id)
+        if invoice is not None:
+            extra.update(invoice_page_context(request, invoice))
+            extra["figures"] = invoice_figures(invoice)
+        return super().change_view(request, object_id, form_url, extra)
+
     # --- saving through the services ----------------------------------------------------
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -173,9 +231,10 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 series=data.get("series") or "INV",
                 is_prepaid_order=data.get("is_prepaid_order", False),
             )
+            if data.get("ongoing"):
+                invoice = ledger.open_invoice(invoice=invoice.pk, actor=actor)
             for field in Invoice._meta.concrete_fields:
-                if field.attname != "status":  # FSM-protected; equal anyway (draft)
-                    obj.__dict__[field.attname] = getattr(invoice, field.attname)
+                obj.__dict__[field.attname] = getattr(invoice, field.attname)
             obj._state.adding = False
             obj._state.db = invoice._state.db
             return
@@ -186,6 +245,9 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
             )
 
     def save_formset(self, request, form, formset, change):
+        """Lines through the wallet-aware services: each change of an ongoing invoice's
+        lines makes its wallet holds follow the new total (up, down, capped by what the
+        wallet has available)."""
         if formset.model is not InvoiceLine:
             return super().save_formset(request, form, formset, change)
         actor = user_actor(request.user)
@@ -216,96 +278,3 @@ class InvoiceAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 wallets.add_ongoing_line(invoice=invoice.pk, line=spec, actor=actor)
             )
         invoice.refresh_from_db(fields=["total", "currency"])
-
-    # --- actions --------------------------------------------------------------------------
-
-    def _confirm(self, request, queryset, *, action, title, verb, form=None):
-        opts = self.model._meta
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": opts,
-            "app_label": opts.app_label,
-            "invoices": queryset,
-            "action": action,
-            "verb": verb,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/ledger/invoice/action_confirmation.html", context)
-
-    def issue_one(self, request, invoice: Invoice) -> Invoice:
-        return services.issue_invoice(invoice=invoice.pk, actor=user_actor(request.user))
-
-    def cancel_one(self, request, invoice: Invoice, reason: str) -> Invoice:
-        return services.cancel_invoice(
-            invoice=invoice.pk, actor=user_actor(request.user), reason=reason
-        )
-
-    def _selected(self, queryset):
-        return list(queryset.select_related("account").order_by("created_at", "pk"))
-
-    @admin.action(
-        description="Issue selected invoices (number them and post to the ledger)",
-        permissions=["change"],
-    )
-    def issue_selected(self, request, queryset):
-        invoices = self._selected(queryset)
-        if request.POST.get("post") != "yes":
-            return self._confirm(
-                request, invoices, action="issue_selected", title="Issue invoices", verb="Issue"
-            )
-        for invoice in invoices:
-            try:
-                with transaction.atomic():  # one invoice, one transaction
-                    issued = self.issue_one(request, invoice)
-            except BillingError as exc:
-                self.message_user(request, exc.detail, messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"Invoice {issued.number} issued to {invoice.account.name}: "
-                    f"{format_money(issued.total)} posted, due {issued.due_date:%d %b %Y}.",
-                    messages.SUCCESS,
-                )
-        return None
-
-    @admin.action(description="Cancel selected invoices", permissions=["change"])
-    def cancel_selected(self, request, queryset):
-        invoices = self._selected(queryset)
-        form = CancelReasonForm(request.POST if request.POST.get("post") == "yes" else None)
-        if not form.is_bound or not form.is_valid():
-            return self._confirm(
-                request,
-                invoices,
-                action="cancel_selected",
-                title="Cancel invoices",
-                verb="Cancel",
-                form=form,
-            )
-        reason = form.cleaned_data["reason"].strip()
-        for invoice in invoices:
-            try:
-                with transaction.atomic():  # one invoice, one transaction
-                    cancelled = self.cancel_one(request, invoice, reason)
-            except BillingError as exc:
-                self.message_user(request, exc.detail, messages.ERROR)
-            else:
-                reversal = (
-                    LedgerEntry.objects.filter(invoice=cancelled, debit__lt=0)
-                    .order_by("-seq")
-                    .first()
-                    if cancelled.number
-                    else None
-                )
-                posted = (
-                    f"; {format_money(-reversal.debit)} credited back to the account"
-                    if reversal is not None
-                    else ""
-                )
-                self.message_user(
-                    request, f"Invoice {cancelled} cancelled{posted}.", messages.SUCCESS
-                )
-        return None

@@ -5,25 +5,17 @@ which adds what needs documents: the receipt PDF and *send receipt* (the email c
 it). Everything else about a payment is here, beside the services it calls."""
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ledger.admin.display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
 from ledger.admin_actions import ObjectActionsMixin
-from ledger.errors import BillingError
-from ledger.models import Account
-from ledger.services import user_actor
 
 from ..models import GatewayCall, Payment, PaymentAllocation, PaymentStatus, PaymentTransition
-from ..services import record_payment
 from .actions import PAYMENT_ACTIONS
-from .forms import RecordPaymentForm
+from .payment_page import PaymentPageMixin
+from .record import record_payment_view
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -69,7 +61,7 @@ def refunds_owed(payment: Payment) -> list[Payment]:
     )
 
 
-class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class PaymentAdmin(PaymentPageMixin, ObjectActionsMixin, admin.ModelAdmin):
     object_actions = PAYMENT_ACTIONS
     action_template = "admin/payments/payment/action_form.html"
     list_display = (
@@ -185,40 +177,8 @@ class PaymentAdmin(ObjectActionsMixin, admin.ModelAdmin):
         ]
 
     def record_view(self, request):
-        """Record money received without an invoice: account credit (a top-up)."""
-        if not request.user.has_perm("payments.mark_paid"):
-            raise PermissionDenied
-        account = get_object_or_404(Account, pk=request.GET.get("account") or 0)
-        form = RecordPaymentForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                with transaction.atomic():
-                    payment = record_payment(
-                        account=account.pk,
-                        amount=str(data["amount"]),
-                        method=data["method"],
-                        actor=user_actor(request.user),
-                        reference=data["reference"],
-                        note=data["note"],
-                    )
-            except BillingError as exc:
-                form.add_error(None, exc.detail)
-            else:
-                self.message_user(request, f"Payment {payment.number} recorded as account credit.")
-                return HttpResponseRedirect(
-                    reverse("admin:ledger_account_payments", args=[account.pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Record a payment for {account.name}",
-            "opts": self.model._meta,
-            "form": form,
-            "action_label": "Record payment",
-            "back_url": reverse("admin:ledger_account_payments", args=[account.pk]),
-            "media": self.media,
-        }
-        return TemplateResponse(request, "admin/payments/payment/action_form.html", context)
+        """Record money received without an invoice (the account's page links here)."""
+        return record_payment_view(self, request)
 
 
 @admin.register(PaymentTransition)

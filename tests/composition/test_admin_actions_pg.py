@@ -113,7 +113,7 @@ def test_invoice_apply_wallet(admin, account, issue, wallet):
     seq = last_seq(account)
     data = {"wallet": wallet.pk, "amount": "30.00"}
     done = run_action(admin, "ledger_invoice", invoice, "apply_wallet", data)
-    assert done.text() == [f"Wallet money applied to invoice {invoice.number}."]
+    assert done.text() == [f"£30.00 prepaid from the wallet on invoice {invoice.number}."]
     invoice = fresh(invoice)
     assert (invoice.status, invoice.amount_credited.amount) == ("partially_paid", D("30.00"))
     assert [(k, c) for k, _d, c, *_ in entries_after(account, seq)] == [("CRMO", D("30.00"))]
@@ -145,7 +145,11 @@ def test_invoice_force_direct_debit_then_the_bank_confirms(admin, account, issue
 def test_invoice_payment_link(admin, account, issue):
     invoice = issue(account, "75.00")
     done = run_action(admin, "ledger_invoice", invoice, "payment_link", {"days": "7"})
-    assert done.text() == [f"Payment link created for invoice {invoice.number}: see Payment links."]
+    [text] = done.text()
+    assert text.startswith(f"Payment link for invoice {invoice.number}, valid until ")
+    assert ": http://testserver/pay/" in text and text.endswith(
+        "not emailed: copy it to the member."
+    )
     link = PaymentLink.objects.get(invoice=invoice)
     assert (link.account_id, link.paid_at) == (account.pk, None)
     assert 6 <= (link.expires_at - link.created_at).days <= 7
@@ -401,9 +405,9 @@ def test_payment_assign_to_an_invoice(admin, account, issue, actor):
     assert invoice.amount_paid.amount == D("50.00")
     other = pay.record_payment(account=account, amount="30.00", method="cash", actor=actor)
     seq = last_seq(account)
-    data = {"invoice": invoice.pk, "amount": "25.00"}
+    data = {f"pick-{invoice.pk}": "on", f"amount-{invoice.pk}": "25.00"}
     done = run_action(admin, "payments_payment", other, "assign", data)
-    assert done.text() == [f"Payment {other.number} assigned."]
+    assert done.text() == [f"Payment {other.number}: assigned £25.00 to {invoice.number}."]
     assert fresh(invoice).status == "paid"
     assert fresh(other).amount_allocated.amount == D("25.00")
     assert waiting_payment(invoice) is None
@@ -416,10 +420,11 @@ def test_record_payment_page(admin, account):
     url = reverse("admin:payments_payment_record") + f"?account={account.pk}"
     assert admin.get(url).status_code == 200
     data = {"amount": "40.00", "method": "cash", "reference": "front desk", "note": ""}
-    done = succeeded(admin, admin.post(url, data), level=messages.INFO)
+    done = succeeded(admin, admin.post(url, data))
     payment = Payment.objects.get(account=account)
     assert done.url == reverse("admin:ledger_account_payments", args=[account.pk])
-    assert done.text(messages.INFO) == [f"Payment {payment.number} recorded as account credit."]
+    [text] = done.text()
+    assert text.startswith(f"Payment {payment.number} recorded: £40.00 by cash, received ")
     assert (payment.status, payment.type, payment.method) == ("completed", "top_up", "cash")
     [(kind, debit, credit, _ref, method)] = entries_after(account, 0)
     assert (kind, debit, credit, method) == ("PAYM", 0, D("40.00"), "cash")

@@ -52,7 +52,9 @@ def statement_rows(response) -> list[list[str]]:
     credit, balance] (the opening row has its label spanning the middle columns)."""
     parser = _StatementParser()
     parser.feed(response.content.decode())
-    return parser.rows[1:]  # drop the header row
+    rows = parser.rows[1:]  # drop the header row
+    # The kind column after the date (INVC/PAYM/CRED/CRMO) is left out here.
+    return [row[:1] + row[2:] if len(row) == 8 else row for row in rows]
 
 
 def payments_url(account, **params):

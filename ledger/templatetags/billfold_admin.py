@@ -1,0 +1,52 @@
+"""The admin index organised for the work: ``{% admin_sections app_list as sections %}``.
+
+Daily work first (accounts, groups, invoices, payments, wallets), then the records the
+services write (entries, transitions, gateway events, wallet transactions, memos...),
+then settings (API keys, logins, users) — instead of Django's alphabetical list of apps.
+Models are named by ``app_label.ModelName`` strings: no app is imported.
+"""
+
+from django import template
+
+register = template.Library()
+
+DAILY = (
+    "ledger.Account",
+    "ledger.AccountGroup",
+    "ledger.Invoice",
+    "payments.Payment",
+    "wallets.Wallet",
+)
+RECORD_APPS = ("ledger", "payments", "wallets", "documents")
+LABELS = {"payments.PaymentBatch": "Group payments"}
+
+
+def _key(model: dict) -> str:
+    meta = model["model"]._meta
+    return f"{meta.app_label}.{meta.object_name}"
+
+
+@register.simple_tag
+def admin_sections(app_list) -> list[dict]:
+    """``app_list`` (Django's, already filtered by the user's permissions) as sections."""
+    models = []
+    for app in app_list or []:
+        for model in app["models"]:
+            key = _key(model)
+            models.append(
+                {
+                    **model,
+                    "key": key,
+                    "app_label": app["app_label"],
+                    "name": LABELS.get(key, model["name"]),
+                }
+            )
+    daily = sorted((m for m in models if m["key"] in DAILY), key=lambda m: DAILY.index(m["key"]))
+    records = [m for m in models if m["key"] not in DAILY and m["app_label"] in RECORD_APPS]
+    settings = [m for m in models if m["key"] not in DAILY and m["app_label"] not in RECORD_APPS]
+    sections = [
+        {"name": "Daily work", "slug": "daily", "models": daily},
+        {"name": "Records", "slug": "records", "models": records},
+        {"name": "Settings", "slug": "settings", "models": settings},
+    ]
+    return [s for s in sections if s["models"]]

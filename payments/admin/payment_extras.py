@@ -1,0 +1,34 @@
+"""Pieces of the payment page's actions: the figures each action's form shows first,
+the direct-debit form, and the words of an assignment."""
+
+from django import forms
+
+from ledger.money import format_money
+
+from ..models import Payment, PaymentStatus
+
+
+def figures(p: Payment) -> list[tuple[str, object]]:
+    """What staff see above every payment action's form: the payment, what its invoice
+    still owes, what it has free, the account's balance."""
+    rows = [
+        ("Payment", f"{p.number} — {p.get_type_display()}, {p.get_direction_display().lower()}"),
+        ("Status", p.get_status_display()),
+        ("Method", p.get_method_display() or "not chosen yet"),
+        ("Amount", p.amount),
+    ]
+    if p.invoice_id:
+        rows.append((f"Still due on invoice {p.invoice}", p.invoice.amount_due))
+    if p.status == PaymentStatus.COMPLETED and p.direction == "incoming":
+        rows += [("Free to assign", p.unallocated), ("May still be refunded", p.reversible)]
+    rows.append((f"Balance of {p.account.name}", p.account.balance))
+    return rows
+
+
+class DirectDebitForm(forms.Form):
+    iban = forms.CharField(max_length=42, label="IBAN of the member's mandate")
+
+
+def assigned_words(allocations) -> str:
+    parts = [f"{format_money(a.amount)} to {a.invoice}" for a in allocations]
+    return "assigned " + ", ".join(parts)

@@ -1,0 +1,147 @@
+"""The payment list and page as finance staff read them: columns that fit 1366 px, due
+and overdue filters, the figures of the payment at the top of its page, and its
+timeline in words (status changes with their labels, entries, allocations, refunds,
+gateway events) — also its *History* page."""
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html
+
+from ..models import Payment, PaymentTransition
+from ..models.payments import WAITING_STATUSES
+from ..selectors import payment_timeline
+from .payment_extras import figures
+from .position import position_view
+from .timelines import TimelineHistoryMixin
+
+
+class PaymentOverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Still waiting after its due date"),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(
+                status__in=WAITING_STATUSES, due_date__lt=timezone.localdate()
+            ).exclude(status="processing")
+        return queryset
+
+
+class PaymentDueFilter(admin.SimpleListFilter):
+    title = "due date"
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("past", "Past due"),
+            ("7", "Due in the next 7 days"),
+            ("30", "Due in the next 30 days"),
+            ("none", "No due date"),
+        )
+
+    def queryset(self, request, queryset):
+        today, value = timezone.localdate(), self.value()
+        if value == "past":
+            return queryset.filter(due_date__lt=today)
+        if value in ("7", "30"):
+            return queryset.filter(
+                due_date__gte=today, due_date__lte=today + timedelta(days=int(value))
+            )
+        if value == "none":
+            return queryset.filter(due_date__isnull=True)
+        return queryset
+
+
+def kind_of(payment: Payment) -> str:
+    if payment.refund_of_id:
+        return "Refund"
+    if payment.dispute_of_id:
+        return "Dispute"
+    if getattr(payment, "return_of_id", None):
+        return "Direct-debit return"
+    return payment.get_type_display()
+
+
+class PaymentPageMixin(TimelineHistoryMixin):
+    timeline = staticmethod(payment_timeline)
+    LIST = (
+        "number",
+        "account_name",
+        "kind",
+        "status_badge",
+        "amount_display",
+        "invoice",
+        "due_on",
+    )
+
+    def get_urls(self):
+        from django.urls import path
+
+        position = path(
+            "account/<int:account_id>/position/",
+            self.admin_site.admin_view(self.position_view),
+            name="payments_account_position",
+        )
+        return [position, *super().get_urls()]
+
+    def position_view(self, request, account_id):
+        return position_view(self, request, account_id)
+
+    def get_list_display(self, request):
+        return self.LIST
+
+    def get_list_filter(self, request):
+        return (
+            "status",
+            PaymentOverdueFilter,
+            PaymentDueFilter,
+            "type",
+            "method",
+            "direction",
+            "account__currency",
+        )
+
+    @admin.display(description="account", ordering="account__name")
+    def account_name(self, obj):
+        return obj.account.name
+
+    @admin.display(description="kind · method", ordering="type")
+    def kind(self, obj):
+        return format_html(
+            '{}<small class="billfold-sub">{}</small>',
+            kind_of(obj),
+            obj.get_method_display() or "no method yet",
+        )
+
+    @admin.display(description="due", ordering="due_date")
+    def due_on(self, obj):
+        if obj.due_date is None:
+            return "—"
+        late = obj.status in WAITING_STATUSES and obj.due_date < timezone.localdate()
+        if late and obj.status != "processing":
+            return format_html(
+                '{}<span class="billfold-overdue billfold-overdue-mark">overdue</span>',
+                obj.due_date.strftime("%d %b %Y"),
+            )
+        return obj.due_date.strftime("%d %b %Y")
+
+    @admin.display(description="created", ordering="created_at")
+    def created_on(self, obj):
+        return timezone.localtime(obj.created_at).strftime("%d %b %Y")
+
+    def get_inlines(self, request, obj):
+        """The status history is told by the timeline, with labels, not codes."""
+        return [i for i in super().get_inlines(request, obj) if i.model is not PaymentTransition]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        payment = self.get_object(request, object_id)
+        if payment is not None:
+            extra["figures"] = figures(payment)
+            extra["events"] = self.timeline(payment)
+        return super().change_view(request, object_id, form_url, extra)
