@@ -22,12 +22,25 @@ ERRORS = {
     "401": "No API key, or an invalid or revoked one.",
     "403": "The key lacks the scope this operation needs (or a member session tried to write).",
     "404": "Not found, or not visible to this key or member.",
-    "409": "State conflict: the object's state forbids it, funds are insufficient.",
+    "409": "State conflict: the object's state forbids it, funds are insufficient; or "
+    "another change held the same records past the lock timeout (`lock_timeout`, "
+    "with `Retry-After`).",
     "415": "The body must be application/json.",
     "422": "Invalid input (field validation, a business rule, an Idempotency-Key reused "
     "with another request).",
+    "413": "The body is larger than the API accepts (`too_large`); nothing was changed.",
+    "429": "Too many requests for this key, or too many failed authentications from this "
+    "address (`throttled`); try again after `Retry-After` seconds.",
+    "503": "The database cannot be reached or took too long (`database_unavailable`, "
+    "`statement_timeout`); nothing was changed; try again after `Retry-After` seconds.",
 }
-READ_ERRORS = ("400", "401", "403", "404", "422")
+READ_ERRORS = ("400", "401", "403", "404", "422", "429", "503")
+RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer"},
+        "description": "Seconds to wait before trying again.",
+    }
+}
 
 
 class BillfoldAutoSchema(AutoSchema):
@@ -70,9 +83,10 @@ def add_error_responses(result, generator, request, public):
             if not path.startswith("/api/v1/schema"):
                 operation.setdefault("security", [{"ApiKey": []}, {"MemberSession": []}])
             for code in codes:
-                operation["responses"].setdefault(
-                    code, {"description": ERRORS[code], "content": ref}
-                )
+                response = {"description": ERRORS[code], "content": ref}
+                if code in ("429", "503"):
+                    response["headers"] = RETRY_AFTER
+                operation["responses"].setdefault(code, response)
     return result
 
 
