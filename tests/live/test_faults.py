@@ -292,17 +292,29 @@ def replayed(jobs) -> int:
     )
 
 
+TEMPLATES = {
+    "mark-paid": "/api/v1/invoices/{id}/mark-paid/",
+    "drawdown": "/api/v1/wallets/{id}/drawdowns/",
+}
+
+
 def assert_no_500(jobs, server, summary):
     """Every refusal was a 503 (or a lock timeout's 409) with Retry-After in the API's
-    error shape, or a dropped connection; and the server logged no 500."""
+    error shape, as the schema documents it, or a dropped connection; and the server
+    logged no 500."""
     statuses = {o for job in jobs for _, o, _ in job.attempts if isinstance(o, int)}
     assert statuses <= {200, 201, 409, 503}, summary
+    paths = server.request("GET", "/api/v1/schema/?format=json").json()["paths"]
     refusals = ("lock_timeout", "database_unavailable", "statement_timeout")
     for job in jobs:
+        documented = paths[TEMPLATES[job.kind]]["post"]["responses"]
         for _, status, answer in job.attempts:
             if status in (409, 503):
                 assert answer.headers.get("Retry-After"), (job.key, answer)
-                assert (answer.json() or {}).get("error") in refusals, (job.key, answer)
+                assert answer.headers["Content-Type"] == "application/json"
+                body = answer.json() or {}
+                assert body.get("error") in refusals and set(body) == {"error", "detail", "field"}
+                assert str(status) in documented, (job.kind, status)
     assert "Internal Server Error" not in server.output()
 
 

@@ -243,9 +243,23 @@ def run_stateful_phase(live_schema, live):
     assert live.calls["stateful scenarios"] >= SCENARIOS, live.calls
 
 
+def assert_refusals_documented(live):
+    """The fuzz is not throttled and the database stays up, but a 429 or a 503 must
+    conform too: every operation documents both (test_faults sees real 503s)."""
+    paths = live.server.request("GET", "/api/v1/schema/?format=json").json()["paths"]
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if not {"429", "503"} <= set(operation["responses"])
+    ]
+    assert not missing, missing
+
+
 def test_live_fuzz(live_schema, live, subtests):
     css = live.server.request("GET", STATIC_PROBE)  # DEBUG is off: WhiteNoise serves it
     assert css.status == 200 and css.headers["Content-Type"].startswith("text/css"), css
     assert b"body" in css.body
+    assert_refusals_documented(live)
     fuzz_every_operation(live_schema, live, subtests)
     run_stateful_phase(live_schema, live)
