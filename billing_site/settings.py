@@ -111,6 +111,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE") or 0),
+        # A kept connection is checked before reuse: after a database restart a worker
+        # reconnects instead of answering one 503 per stale connection.
+        conn_health_checks=True,
     )
 }
 # Every PostgreSQL connection gives up waiting for a row lock after DB_LOCK_TIMEOUT_MS
