@@ -73,6 +73,11 @@ def _time(value: datetime) -> str:
     )
 
 
+def time_text(value: datetime) -> str:
+    """``posted_at`` as the canonical text writes it."""
+    return _time(value)
+
+
 _FORMAT = {"int": _int, "text": _text, "money": _money, "time": _time}
 _FORMATTERS = tuple((name, _FORMAT[kind]) for name, kind in FIELDS)
 
@@ -88,6 +93,28 @@ def content(values: Mapping) -> str:
 def content_of_row(row: Sequence) -> str:
     """``content`` of a row whose first values are the fields in ``FIELD_NAMES`` order."""
     return "|".join([VERSION, *(fmt(v) for fmt, v in zip(_FORMAT_IN_ORDER, row, strict=False))])
+
+
+# What the posting service knows before it takes the lock, and what only the lock decides
+# (seq, posted_at, balance_after): the canonical text is
+#     prefix + seq + "|" + posted_at + "|" + middle + "|" + balance_after + "|" + tail
+# so the posting statement formats just those three in SQL (``sql_content_from_parts``).
+_MIDDLE = FIELD_NAMES[FIELD_NAMES.index("kind") : FIELD_NAMES.index("balance_after")]
+_TAIL = FIELD_NAMES[FIELD_NAMES.index("balance_after") + 1 :]
+
+if ("account_id", "seq", "posted_at", *_MIDDLE, "balance_after", *_TAIL) != FIELD_NAMES:
+    raise RuntimeError("ledger.chain: FIELDS must start with account_id, seq, posted_at")
+
+
+def parts(values: Mapping) -> tuple[str, str, str]:
+    """``(prefix, middle, tail)`` of the canonical text, from every field but seq,
+    posted_at and balance_after."""
+    fmt = dict(_FORMATTERS)
+    return (
+        f"{VERSION}|{_int(values['account_id'])}|",
+        "|".join(fmt[name](values[name]) for name in _MIDDLE),
+        "|".join(fmt[name](values[name]) for name in _TAIL),
+    )
 
 
 def link(previous: str, text: str) -> str:
@@ -117,6 +144,21 @@ def sql_content(exprs: Mapping[str, str]) -> str:
         raise ValueError(f"sql_content: no expression for {sorted(missing)}")
     parts = [_SQL_FORMAT[kind].format(e=exprs[name]) for name, kind in FIELDS]
     return f"'{VERSION}|' || " + " || '|' || ".join(f"({p})" for p in parts)
+
+
+def sql_time(expr: str) -> str:
+    return _SQL_FORMAT["time"].format(e=expr)
+
+
+def sql_content_from_parts(
+    *, prefix: str, seq: str, posted_at_text: str, middle: str, balance_after: str, tail: str
+) -> str:
+    """``content`` in SQL from ``parts`` (text expressions) and the three decided fields
+    (``posted_at_text`` already formatted, e.g. by ``sql_time``)."""
+    return (
+        f"({prefix}) || ({seq})::text || '|' || ({posted_at_text}) || '|' || ({middle}) || '|' "
+        f"|| {_SQL_FORMAT['money'].format(e=balance_after)} || '|' || ({tail})"
+    )
 
 
 def sql_link(previous_bytes: str, content_sql: str) -> str:

@@ -154,10 +154,32 @@ def _currency(postings: Sequence[Posting], account_id: int) -> str | None:
     return Account.objects.filter(pk=account_id).values_list("currency", flat=True).first()
 
 
+def _chain_parts(account_id, currency, line: _Line, actor: Actor) -> tuple[str, str, str]:
+    """What the entry's canonical text holds besides seq, posted_at and balance_after."""
+    return chain.parts(
+        {
+            "account_id": account_id,
+            "currency": currency,
+            "kind": line.kind,
+            "reference": line.reference,
+            "description": line.description,
+            "debit": line.debit,
+            "credit": line.credit,
+            "method": line.method,
+            "invoice_id": line.invoice.pk if line.invoice is not None else None,
+            "source_type_id": line.source_type_id,
+            "source_id": line.source_id,
+            "actor_id": actor.user_id,
+            "actor_label": actor.label[:150],
+        }
+    )
+
+
 def _post_in_one_statement(
     account_id: int, postings: Sequence[Posting], actor: Actor, when: datetime, strict: bool
 ) -> list[LedgerEntry] | None:
-    """Post with ``posting_sql.STATEMENT``; None when it refused (nothing changed)."""
+    """Post with the one statement (``posting_sql``); None when it refused (nothing
+    changed)."""
     currency = _currency(postings, account_id)
     if currency is None:
         return None  # no such account: the ORM path says so
@@ -169,6 +191,7 @@ def _post_in_one_statement(
         when=when,
         strict=strict,
         lines=lines,
+        parts=[_chain_parts(account_id, currency, line, actor) for line in lines],
         actor=actor,
     )
     if not rows:

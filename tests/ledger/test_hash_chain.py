@@ -336,3 +336,18 @@ def test_entries_written_outside_the_service_are_reported(account, actor):
         call_command(
             "verify_ledger", f"--account={account.pk}", "--require-chain", stderr=StringIO()
         )
+
+
+def test_a_posting_that_takes_the_last_postings_time_chains(account, actor):
+    """Without ``at``, a posting after one dated later than now takes that later time
+    (the statement then formats posted_at itself, not the time Python sent)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    later = timezone.now() + timedelta(hours=1, microseconds=7)
+    services.post(account=account, postings=[Posting("PAYM", "1.00", "P-1")], actor=actor, at=later)
+    [entry] = services.post(account=account, postings=[Posting("PAYM", "2.00", "P-2")], actor=actor)
+    assert entry.posted_at == later
+    assert stored_chain(account) == recomputed_chain(account)
+    assert verify(account)[0]

@@ -17,12 +17,14 @@ wallet refused (closed, other currency, not enough available) or the reference w
 already drawn; the caller then explains under a lock. The CHECK constraints on the
 wallet and the log stay the last line of defence against an overdraft.
 
-Sent through a server-side-binding psycopg cursor so psycopg prepares it after a few
-executions on a connection; the INSERT's columns come from the model (a new field this
+Sent prepared (``ledger.prepared``: parsed and planned once per connection); the INSERT's
+columns come from the model (a new field this
 file does not place is an error at import).
 """
 
 from moneyed import Money
+
+from ledger import prepared
 
 from ..models import TxKind, Wallet, WalletStatus, WalletTransaction
 
@@ -86,10 +88,8 @@ _FIELDS = WalletTransaction._meta.concrete_fields
 
 
 def draw(connection, *, wallet_id, money: Money, reference, description, actor, at):
-    """Run ``STATEMENT`` on Django's ``connection`` (wrapped as Django wraps its own
-    cursors: ``django.db`` errors, query logging); the new transaction, or None."""
-    import psycopg  # PostgreSQL only
-
+    """Run ``STATEMENT``, prepared, on Django's ``connection`` (``ledger.prepared``);
+    the new transaction, or None."""
     params = {
         "wallet": wallet_id,
         "active": WalletStatus.ACTIVE.value,
@@ -102,14 +102,10 @@ def draw(connection, *, wallet_id, money: Money, reference, description, actor, 
         "actor_label": actor.label[:150],
         "at": at,
     }
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    with wrap(raw) as cursor:
-        cursor.execute(STATEMENT, params)
-        row = cursor.fetchone()
-    if row is None:
+    rows = prepared.fetch(connection, STATEMENT, params)
+    if not rows:
         return None
+    [row] = rows
     currency = str(money.currency)
     values = [
         Money(value, currency) if field.attname in _MONEY else value
