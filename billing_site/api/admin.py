@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from billing_site.api.models import ApiKey, ApiScope
+from ledger.admin.pages import AdminLookMixin
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -21,7 +22,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AdminLookMixin, admin.ModelAdmin):
     form = ApiKeyForm
     list_display = ("name", "prefix", "scope_list", "restricted", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)

@@ -19,6 +19,7 @@ from ledger.models import CreditNote
 from payments.admin.actions import PAYMENT_ACTIONS, fsm_action
 from payments.admin.payments import PaymentAdmin, ReadOnlyInline
 from payments.models import Payment, RefundCreditNote
+from payments.selectors import Event, payment_timeline
 
 from .credit_notes import credit_note_download
 from .models import DeliveryStatus, ReceiptEmail
@@ -100,10 +101,28 @@ class RefundCreditNoteInline(ReadOnlyInline):
         return credit_note_pdf_link(obj.credit_note)
 
 
+def payment_timeline_with_receipts(payment: Payment) -> list[Event]:
+    """The payment's timeline (``payments.selectors``) with its receipt emails: queued,
+    sent, or failed with the mail server's answer."""
+    events = payment_timeline(payment)
+    for email in payment.receipt_emails.order_by("created_at", "id"):
+        if email.sent_at:
+            events.append(Event(email.sent_at, "", f"Receipt emailed to {email.to}", kind="email"))
+        elif email.status == DeliveryStatus.FAILED:
+            when = email.last_attempt_at or email.created_at
+            what = f"Receipt email to {email.to} failed ({email.attempts} attempts)"
+            events.append(Event(when, "", what, None, email.last_error, "email"))
+        else:
+            what = f"Receipt email to {email.to} waiting to be sent"
+            events.append(Event(email.created_at, "", what, kind="email"))
+    return sorted(events, key=lambda e: (e.at, e.order))
+
+
 @admin.register(Payment)
 class PaymentDocumentsAdmin(PaymentAdmin):
     object_actions = _with_receipt_actions(PAYMENT_ACTIONS)
     inlines = (*PaymentAdmin.inlines, ReceiptEmailInline, RefundCreditNoteInline)
+    timeline = staticmethod(payment_timeline_with_receipts)
 
     def get_urls(self):
         receipt = path(

@@ -147,7 +147,9 @@ PAYMENT_ACTIONS = {
         form=AssignForm,
         run=lambda p, a, d: assign_payment(payment=p.pk, actor=a, allocations=d["allocations"]),
         done=lambda p, made: f"Payment {p.number}: {assigned_words(made)}.",
-        offered=lambda p, user: _settled(p) and p.unallocated.amount > 0,
+        # A wallet's top-up is wallet money, not account credit: it is applied from
+        # the wallet's page.
+        offered=lambda p, user: _settled(p) and not p.wallet_id and p.unallocated.amount > 0,
         form_needs_object=True,
         context=figures,
         template="admin/payments/payment/assign.html",

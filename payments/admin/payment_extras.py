@@ -19,8 +19,12 @@ def figures(p: Payment) -> list[tuple[str, object]]:
     ]
     if p.invoice_id:
         rows.append((f"Still due on invoice {p.invoice}", p.invoice.amount_due))
+    if p.wallet_id:
+        rows.append(("For wallet", p.wallet.name))
+    elif p.status == PaymentStatus.COMPLETED and p.direction == "incoming":
+        rows.append(("Free to assign", p.unallocated))
     if p.status == PaymentStatus.COMPLETED and p.direction == "incoming":
-        rows += [("Free to assign", p.unallocated), ("May still be refunded", p.reversible)]
+        rows.append(("May still be refunded", p.reversible))
     rows.append((f"Balance of {p.account.name}", p.account.balance))
     return rows
 

@@ -6,6 +6,7 @@ gateway events) — also its *History* page."""
 from datetime import timedelta
 
 from django.contrib import admin
+from django.forms.models import _get_foreign_key
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -65,6 +66,44 @@ def kind_of(payment: Payment) -> str:
     if getattr(payment, "return_of_id", None):
         return "Direct-debit return"
     return payment.get_type_display()
+
+
+FIELD_GROUPS = (
+    (
+        None,
+        (
+            "number",
+            "account",
+            "type",
+            "direction",
+            "method",
+            "status",
+            "amount_display",
+            "invoice",
+            "due_date",
+            "reference",
+            "note",
+        ),
+        (),
+    ),
+    (
+        "Money moved",
+        ("allocated_display", "reversed_display", "refund_pending_display", "refunds_owed_display"),
+        (),
+    ),
+    (
+        "Receipt",
+        ("receipt_number", "receipt_created_at", "receipt_sent_at", "receipt_sent_to"),
+        ("collapse",),
+    ),
+    ("Linked payments", ("refund_of", "dispute_of", "return_of", "batch"), ("collapse",)),
+    ("Gateway", ("gateway", "gateway_reference", "decline_reason"), ("collapse",)),
+    ("Record", ("created_at", "completed_at", "created_by"), ("collapse",)),
+)
+
+
+# A folded group opens on a payment that uses it.
+OPENS = {"Receipt": "receipt_number", "Gateway": "gateway", "Linked payments": "batch_id"}
 
 
 class PaymentPageMixin(TimelineHistoryMixin):
@@ -135,8 +174,32 @@ class PaymentPageMixin(TimelineHistoryMixin):
         return timezone.localtime(obj.created_at).strftime("%d %b %Y")
 
     def get_inlines(self, request, obj):
-        """The status history is told by the timeline, with labels, not codes."""
-        return [i for i in super().get_inlines(request, obj) if i.model is not PaymentTransition]
+        """The status history is told by the timeline, with labels, not codes; a record
+        table with nothing in it for this payment is left out (one query each)."""
+        inlines = [i for i in super().get_inlines(request, obj) if i.model is not PaymentTransition]
+        if obj is None:
+            return inlines
+        kept = []
+        for inline in inlines:
+            fk = _get_foreign_key(self.model, inline.model, fk_name=inline.fk_name)
+            if inline.model._default_manager.filter(**{fk.name: obj}).exists():
+                kept.append(inline)
+        return kept
+
+    def get_fieldsets(self, request, obj=None):
+        """The payment first; money moved, links, receipt and gateway details folded."""
+        fields = list(self.get_fields(request, obj))
+        groups = []
+        for title, names, classes in FIELD_GROUPS:
+            present = [name for name in names if name in fields]
+            if present:
+                relevant = obj is not None and bool(getattr(obj, OPENS.get(title, ""), None))
+                groups.append((title, {"fields": present, "classes": () if relevant else classes}))
+        placed = {name for _t, names, _c in FIELD_GROUPS for name in names}
+        rest = [name for name in fields if name not in placed]
+        if rest:
+            groups.append(("More", {"fields": rest, "classes": ("collapse",)}))
+        return groups
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = dict(extra_context or {})

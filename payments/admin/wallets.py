@@ -169,6 +169,7 @@ WALLET_ACTIONS = {
         "wallets.close_wallet",
         lambda w, a, d: wallets.close_wallet(wallet=w.pk, actor=a),
         "Wallet '{name}' closed.",
+        offered=lambda w, user: w.is_active and not w.available.amount and not w.held.amount,
         help="Only a wallet with nothing available or held can be closed.",
     ),
 }
@@ -217,17 +218,8 @@ class WalletAdmin(ObjectActionsMixin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("account", "name")
-        return (
-            "account",
-            "name",
-            "status",
-            "total_display",
-            "consumed_display",
-            "held_display",
-            "available_display",
-            "created_at",
-            "closed_at",
-        )
+        # Its balances are the figures at the top of the page.
+        return ("account", "name", "status", "created_at", "closed_at")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -102,19 +102,61 @@ def _transition_event(t: PaymentTransition, order: int, *, own: bool) -> Event:
     return Event(t.at, t.actor_label, what, amount, t.reason, "transition", order)
 
 
-def _log_events(obj, order: int) -> list[Event]:
-    content_type = ContentType.objects.get_for_model(type(obj))
-    rows = LogEntry.objects.filter(content_type=content_type, object_id=str(obj.pk))
-    return [
-        Event(
-            row.action_time,
-            row.user.get_username(),
-            row.get_change_message() or "Changed",
-            kind="change",
-            order=order,
-        )
-        for row in rows.select_related("user").order_by("action_time", "id")
+FIELD_WORDS = {
+    "description": "description",
+    "due_date": "due date",
+    "series": "series",
+    "is_prepaid_order": "prepaid order",
+    "quantity": "quantity",
+    "unit_price": "unit price",
+    "amount": "amount",
+}
+
+
+def _changed(changes: dict) -> str:
+    parts = [
+        f"{FIELD_WORDS.get(name, name)} {before or '—'} → {after or '—'}"
+        for name, value in changes.items()
+        if isinstance(value, list) and len(value) == 2
+        for before, after in [value]
     ]
+    return "; ".join(parts)
+
+
+def _change_words(change, currency: str) -> tuple[str, Money | None]:
+    data, action = change.changes or {}, change.action
+    line = data.get("line") if isinstance(data.get("line"), dict) else None
+    if action == "create":
+        count = len(data.get("lines", []))
+        return f"Draft created with {count} line{'s' if count != 1 else ''}", None
+    if action == "update":
+        return f"Header changed: {_changed(data)}", None
+    if action == "add_line" and line:
+        words = f"Line added: {line['description']}, {line['quantity']} × {line['unit_price']}"
+        return words, Money(line["amount"], currency)
+    if action == "update_line":
+        after = data.get("amount", [None, None])[1]
+        return f"Line changed: {_changed(data)}", Money(after, currency) if after else None
+    if action == "remove_line" and line:
+        return f"Line removed: {line['description']}", Money(line["amount"], currency)
+    if action == "open":
+        return "Opened as ongoing: its amount follows consumption until it is issued", None
+    if action == "void":
+        return "Cancelled", None
+    return change.get_action_display(), None
+
+
+def _change_events(invoice: Invoice, order: int) -> list[Event]:
+    """The invoice's own audit log (``ledger.models.InvoiceChange``): drafts and their
+    lines, opening; issuing and cancelling a posted invoice are told by its entries."""
+    events = []
+    for change in invoice.changes.order_by("at", "id"):
+        if change.action == "post" or (change.action == "void" and invoice.number):
+            continue
+        what, amount = _change_words(change, invoice.currency)
+        reason = (change.changes or {}).get("reason", "") if change.action == "void" else ""
+        events.append(Event(change.at, change.actor_label, what, amount, reason, "change", order))
+    return events
 
 
 def _hold_events(invoice: Invoice, order: int) -> list[Event]:
@@ -193,11 +235,17 @@ def _assigned_events(invoice: Invoice, order: int) -> list[Event]:
 
 def invoice_timeline(invoice: Invoice) -> list[Event]:
     """Everything that happened to ``invoice``, oldest first."""
-    creator = invoice.created_by.get_username() if invoice.created_by_id else "system"
-    # Imported or back-dated invoices are issued "before" the row was created: the
-    # draft still comes first in their story.
-    created = min(filter(None, [invoice.created_at, invoice.issued_at]))
-    events = [Event(created, creator, "Draft created", kind="created")]
+    events = _change_events(invoice, 0)
+    if events and events[0].what.startswith("Draft created"):
+        # Imported or back-dated invoices are issued "before" their row was written:
+        # the draft still comes first in their story.
+        if invoice.issued_at and events[0].at > invoice.issued_at:
+            events[0].at = invoice.issued_at
+    else:
+        # An invoice older than its audit log: its creation from the row itself.
+        creator = invoice.created_by.get_username() if invoice.created_by_id else "system"
+        created = min(filter(None, [invoice.created_at, invoice.issued_at]))
+        events.insert(0, Event(created, creator, "Draft created", kind="created"))
     entries = LedgerEntry.objects.filter(invoice=invoice).order_by("seq")
     events += [_entry_event(e, 2) for e in entries]
     transitions = (
@@ -207,10 +255,6 @@ def invoice_timeline(invoice: Invoice) -> list[Event]:
     )
     events += [_transition_event(t, 3, own=False) for t in transitions]
     events += _assigned_events(invoice, 4) + _hold_events(invoice, 1) + _link_events(invoice, 5)
-    events += _log_events(invoice, 1)
-    if invoice.cancelled_at and not invoice.number:
-        reason = invoice.cancel_reason
-        events.append(Event(invoice.cancelled_at, "", "Cancelled (never issued)", None, reason))
     return _sorted(events)
 
 

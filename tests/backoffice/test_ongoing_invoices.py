@@ -14,6 +14,8 @@ from tests.composition.admin_pages import run_action, succeeded
 from tests.payments.conftest import fresh
 from wallets.models import Hold
 
+from .conftest import text_of
+
 D = Decimal
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +108,16 @@ def check_hold_follows(admin, account, make_wallet, actor):
     assert held(wallet) == (D("335.00"), D("45.00"))  # a line removed: the hold shrinks
     hold = Hold.objects.get(invoice=invoice, status="active")
     assert hold.amount.amount == D("335.00")
+    history = admin.get(reverse("admin:ledger_invoice_history", args=[invoice.pk]))
+    story = text_of(history)
+    for words in [
+        "Opened as ongoing",
+        "Line changed: quantity 315 → 365; amount 315.00 → 365.00",
+        "Line added: Catering, 65 × 1.00",
+        "Line removed: Catering",
+        "Wallet 'Projects': hold changed — Hold raised to £365.00",
+    ]:
+        assert words in story, words
     issued = pay.issue_invoice(invoice=invoice, actor=actor)
     assert (issued.amount_credited.amount, issued.amount_due.amount) == (D("335.00"), 0)
 
