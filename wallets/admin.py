@@ -6,8 +6,10 @@ its top-up is a payment and applying money shrinks the invoice's waiting payment
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
 from ledger.admin.display import ReadOnlyAdminMixin, money_cell
+from ledger.admin.pages import AdminLookMixin
 from ledger.models import Invoice, InvoiceStatus
 from ledger.models.invoices import WALLET_PAYABLE
 from ledger.money import format_money
@@ -68,22 +70,28 @@ class HoldInline(admin.TabularInline):
 
 
 @admin.register(WalletTransaction)
-class WalletTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WalletTransactionAdmin(AdminLookMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
-        "wallet",
-        "seq",
-        "at",
+        "at_display",
+        "wallet_name",
         "kind",
         "amount_display",
         "available_display",
         "reference",
         "invoice",
-        "actor_label",
     )
     list_filter = ("kind",)
     search_fields = ("reference", "wallet__name")
     list_select_related = ("wallet", "wallet__account", "invoice")
     show_full_result_count = False
+
+    @admin.display(description="when", ordering="at")
+    def at_display(self, obj):
+        return timezone.localtime(obj.at).strftime("%d %b %Y %H:%M")
+
+    @admin.display(description="wallet", ordering="wallet__name")
+    def wallet_name(self, obj):
+        return f"{obj.wallet.name} · {obj.wallet.account.name}"
 
     @admin.display(description="amount")
     def amount_display(self, obj):
@@ -95,10 +103,10 @@ class WalletTransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CreditMemo)
-class CreditMemoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CreditMemoAdmin(AdminLookMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Prepayment memos are final: read-only here, never cancelled."""
 
-    list_display = ("number", "account", "invoice", "line", "wallet", "amount_display", "status")
+    list_display = ("number", "account_name", "invoice", "line", "wallet_name", "amount_display")
     list_filter = ("reason", "status")
     search_fields = ("number", "invoice__number", "account__name")
     list_select_related = ("account", "invoice", "invoice_line", "wallet__account")
@@ -106,6 +114,14 @@ class CreditMemoAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="amount")
     def amount_display(self, obj):
         return money_cell(obj.amount)
+
+    @admin.display(description="account", ordering="account__name")
+    def account_name(self, obj):
+        return obj.account.name
+
+    @admin.display(description="wallet")
+    def wallet_name(self, obj):
+        return obj.wallet.name if obj.wallet_id else "—"
 
     @admin.display(description="invoice line")
     def line(self, obj):

@@ -51,15 +51,7 @@ class AccountForm(forms.ModelForm):
 @admin.register(Account)
 class AccountAdmin(AdminLookMixin, admin.ModelAdmin):
     form = AccountForm
-    list_display = (
-        "name",
-        "email",
-        "currency",
-        "balance_display",
-        "group",
-        "erp_managed",
-        "is_active",
-    )
+    list_display = ("name", "email", "currency", "balance_display", "group")
     list_filter = ("currency", "group", "is_active", "erp_managed")
     search_fields = ("name", "email", "external_ref")
     list_select_related = ("group",)

@@ -2,25 +2,25 @@
 updated or deleted; a mistake is corrected by a new, opposite entry)."""
 
 from django.contrib import admin
+from django.utils import timezone
 
 from ..models import LedgerEntry
+from ..selectors import entry_reference
 from .display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
+from .pages import AdminLookMixin
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(AdminLookMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
-        "account",
-        "seq",
-        "posted_at",
+        "posted_on",
+        "account_name",
         "kind",
-        "reference",
+        "reference_display",
         "description",
-        "method",
         "debit_display",
         "credit_display",
         "balance_after_display",
-        "actor_label",
     )
     list_filter = ("kind",)
     search_fields = ("reference",)
@@ -48,6 +48,18 @@ class LedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
     Media = LedgerAdminMedia
+
+    @admin.display(description="posted", ordering="posted_at")
+    def posted_on(self, obj):
+        return timezone.localtime(obj.posted_at).strftime("%d %b %Y %H:%M")
+
+    @admin.display(description="account", ordering="account__name")
+    def account_name(self, obj):
+        return obj.account.name
+
+    @admin.display(description="reference", ordering="reference")
+    def reference_display(self, obj):
+        return entry_reference(obj)
 
     @admin.display(description="debit", ordering="debit")
     def debit_display(self, obj):

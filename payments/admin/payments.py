@@ -6,13 +6,17 @@ it). Everything else about a payment is here, beside the services it calls."""
 
 from django.contrib import admin
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ledger.admin.display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
+from ledger.admin.pages import AdminLookMixin
 from ledger.admin_actions import ObjectActionsMixin
 
 from ..models import GatewayCall, Payment, PaymentAllocation, PaymentStatus, PaymentTransition
+from ..selectors import status_label, transition_label
+from ..selectors.timeline import TRANSITION_WORDS
 from .actions import PAYMENT_ACTIONS
 from .payment_page import PaymentPageMixin
 from .record import record_payment_view
@@ -181,9 +185,52 @@ class PaymentAdmin(PaymentPageMixin, ObjectActionsMixin, admin.ModelAdmin):
         return record_payment_view(self, request)
 
 
+class TransitionNameFilter(admin.SimpleListFilter):
+    title = "action"
+    parameter_name = "name"
+
+    def lookups(self, request, model_admin):
+        return [(name, transition_label(name)) for name in TRANSITION_WORDS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(name=self.value()) if self.value() else queryset
+
+
+class TransitionTargetFilter(admin.SimpleListFilter):
+    title = "to status"
+    parameter_name = "target"
+
+    def lookups(self, request, model_admin):
+        return PaymentStatus.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(target=self.value()) if self.value() else queryset
+
+
 @admin.register(PaymentTransition)
-class PaymentTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("at", "payment", "name", "source", "target", "actor_label", "reason")
-    list_filter = ("name", "target")
+class PaymentTransitionAdmin(AdminLookMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The status log, in words: actions and statuses by their labels, never codes."""
+
+    list_display = ("at_display", "payment", "action", "change", "reason")
+    list_filter = (TransitionNameFilter, TransitionTargetFilter)
     search_fields = ("payment__number", "actor_label")
     list_select_related = ("payment",)
+    date_hierarchy = "at"
+    ordering = ("-at", "-id")
+    show_full_result_count = False
+
+    @admin.display(description="when", ordering="at")
+    def at_display(self, obj):
+        return timezone.localtime(obj.at).strftime("%d %b %Y %H:%M")
+
+    @admin.display(description="action · by", ordering="name")
+    def action(self, obj):
+        return format_html(
+            '{}<small class="billfold-sub">{}</small>', transition_label(obj.name), obj.actor_label
+        )
+
+    @admin.display(description="status")
+    def change(self, obj):
+        if not obj.source:
+            return status_label(obj.target)
+        return f"{status_label(obj.source)} → {status_label(obj.target)}"
