@@ -2,15 +2,13 @@
 (``ledger.money.parse_decimal``), so a malformed amount is a form error next to the
 field — what was wrong and why — and the form keeps what was typed."""
 
+from decimal import Decimal
+
 from django import forms
 
 from .errors import BillingError
-from .money import check_precision, parse_decimal
+from .money import DECIMAL_PLACES, MAX_DIGITS, check_precision, parse_decimal
 from .validation import clean_quantity, sentence
-
-# A currency with the most decimal places we store: without a known currency, only the
-# size and storage precision can be checked here.
-STORAGE_CURRENCY = "KWD"
 
 
 class AmountField(forms.CharField):
@@ -19,7 +17,9 @@ class AmountField(forms.CharField):
 
     def __init__(self, *, currency: str | None = None, positive: bool = False, **kwargs):
         self.currency, self.positive = currency, positive
-        kwargs.setdefault("max_length", 40)
+        # No max_length: its validator would run on the Decimal; parse_decimal bounds the text.
+        # No strip: " 1.00" is refused like everywhere else (one grammar, no spaces).
+        kwargs.setdefault("strip", False)
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "size": 14}))
         super().__init__(**kwargs)
 
@@ -29,15 +29,21 @@ class AmountField(forms.CharField):
             return None
         try:
             amount = parse_decimal(text, field="amount")
-            # The currency's places when the form knows it; the service checks them
-            # again under its lock (and always knows the account's currency).
-            amount = check_precision(amount, self.currency or STORAGE_CURRENCY, field="amount")
+            if self.currency:
+                amount = check_precision(amount, self.currency, field="amount")
         except BillingError as exc:
             raise forms.ValidationError(sentence(exc)) from None
-        if amount < 0 or (self.positive and amount == 0):
-            raise forms.ValidationError(
-                "Enter an amount above zero." if self.positive else "An amount cannot be negative."
-            )
+        if not self.currency:
+            # Without the currency only the size and storage precision are checked here;
+            # the service checks the currency's places under its lock, with the currency.
+            if abs(amount) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
+                raise forms.ValidationError(f"{amount} is too large.")
+            if amount != amount.quantize(Decimal(1).scaleb(-DECIMAL_PLACES)):
+                raise forms.ValidationError(f"{amount} has more than {DECIMAL_PLACES} decimals.")
+        if self.positive and amount <= 0:
+            raise forms.ValidationError("Must be more than zero.")
+        if amount < 0:
+            raise forms.ValidationError("An amount cannot be negative.")
         return amount
 
 
@@ -45,7 +51,7 @@ class QuantityField(forms.CharField):
     """A non-negative quantity (at most 11 digits before the point and 4 after)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("strip", False)
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "size": 8}))
         super().__init__(**kwargs)
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ledger.admin.display import ReadOnlyAdminMixin, money_cell
 from ledger.admin.pages import AdminLookMixin
+from ledger.forms import AmountField
 from ledger.models import Invoice, InvoiceStatus
 from ledger.models.invoices import WALLET_PAYABLE
 from ledger.money import format_money
@@ -24,15 +25,14 @@ def _invoice_choice(invoice: Invoice) -> str:
 
 
 class AmountForm(forms.Form):
-    amount = forms.DecimalField(min_value=0)
+    amount = AmountField()
     reference = forms.CharField(required=False, max_length=100)
 
 
 class ApplyForm(forms.Form):
     invoice = forms.ModelChoiceField(queryset=Invoice.objects.none())
-    amount = forms.DecimalField(
+    amount = AmountField(
         required=False,
-        min_value=0,
         help_text="Leave empty for the lesser of what is due and what is available "
         "(for an ongoing invoice: hold its whole current amount).",
     )

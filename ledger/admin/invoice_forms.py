@@ -19,6 +19,7 @@ from django.forms.models import BaseInlineFormSet
 
 from .. import validation
 from ..errors import BillingError
+from ..forms import AmountField, QuantityField
 from ..models import Invoice, InvoiceLine
 from ..models.invoices import EDITABLE
 from ..money import normalize
@@ -70,10 +71,10 @@ class InvoiceLineForm(forms.ModelForm):
     The price is a plain decimal field (the currency is the invoice's, not a choice), so
     precision is checked against that currency here and refused, never rounded."""
 
-    quantity = forms.DecimalField(
+    quantity = QuantityField(
         initial=1, widget=forms.NumberInput(attrs={"step": "any", "style": "width: 8em"})
     )
-    unit_price = forms.DecimalField(
+    unit_price = AmountField(
         label="Unit price", widget=forms.NumberInput(attrs={"step": "any", "style": "width: 9em"})
     )
 

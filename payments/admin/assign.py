@@ -13,6 +13,7 @@ from django import forms
 from moneyed import Money
 
 from ledger.errors import BillingError
+from ledger.forms import AmountField
 from ledger.models import Invoice
 from ledger.models.invoices import OPEN
 from ledger.money import format_money, to_money
@@ -52,10 +53,9 @@ class AssignForm(forms.Form):
             self.fields[f"pick-{invoice.pk}"] = forms.BooleanField(
                 required=False, label=f"Assign to {invoice}"
             )
-            self.fields[f"amount-{invoice.pk}"] = forms.DecimalField(
+            self.fields[f"amount-{invoice.pk}"] = AmountField(
                 required=False,
-                max_digits=19,
-                decimal_places=4,
+                currency=invoice.currency,
                 label=f"Amount for {invoice}",
                 widget=forms.NumberInput(
                     attrs={"step": "any", "placeholder": format_money(invoice.amount_due)}

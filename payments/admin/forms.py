@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from ledger.errors import BillingError
+from ledger.forms import AmountField
 from ledger.money import to_money
 
 from ..models.payments import MANUAL_METHODS, RECEIPT_METHODS, PaymentMethod
@@ -22,9 +23,8 @@ class ReasonForm(forms.Form):
 
 class MarkPaidForm(forms.Form):
     method = forms.ChoiceField(choices=method_choices(MANUAL_METHODS))
-    amount = forms.DecimalField(
+    amount = AmountField(
         required=False,
-        min_value=0,
         label="Amount received",
         help_text="Leave empty for the full amount. Less leaves the rest waiting; "
         "more leaves the surplus on the account as credit.",
@@ -44,9 +44,7 @@ class ReceiptForm(forms.Form):
 
 
 class AmountReasonForm(forms.Form):
-    amount = forms.DecimalField(
-        required=False, min_value=0, help_text="Leave empty for everything that is left."
-    )
+    amount = AmountField(required=False, help_text="Leave empty for everything that is left.")
     reason = forms.CharField(required=False, max_length=255)
 
 
@@ -104,7 +102,7 @@ class ReceivedForm(forms.Form):
         widget=_date_input(),
         help_text="The day the money arrived (empty: today).",
     )
-    amount = forms.DecimalField(max_digits=19, decimal_places=4)
+    amount = AmountField(positive=True)
     reference = forms.CharField(
         required=False,
         max_length=100,

@@ -10,6 +10,7 @@ from moneyed import Money
 from ledger import services as ledger
 from ledger.admin.invoice_forms import CancelReasonForm
 from ledger.admin_actions import ObjectAction, optional_amount
+from ledger.forms import AmountField
 from ledger.models import InvoiceStatus
 from ledger.models.invoices import OPEN, UNPOSTED
 from ledger.money import format_money
@@ -46,8 +47,8 @@ class IssueForm(forms.Form):
 
 class InvoiceWalletForm(forms.Form):
     wallet = forms.ModelChoiceField(queryset=Wallet.objects.none())
-    amount = forms.DecimalField(
-        required=False, min_value=0, help_text="Leave empty for the lesser of due and available."
+    amount = AmountField(
+        required=False, help_text="Leave empty for the lesser of due and available."
     )
 
     def __init__(self, *args, obj=None, **kwargs):

@@ -11,6 +11,7 @@ from django.contrib import admin
 
 from ledger.admin.display import LedgerAdminMedia, money_cell
 from ledger.admin_actions import ObjectAction, ObjectActionsMixin, optional_amount
+from ledger.forms import AmountField
 from ledger.money import format_money
 from ledger.services import user_actor
 from wallets import services as wallets
@@ -48,7 +49,7 @@ def wallet_figures(w: Wallet) -> list[tuple[str, object]]:
 
 
 class TopUpForm(forms.Form):
-    amount = forms.DecimalField(min_value=0)
+    amount = AmountField()
     method = forms.ChoiceField(
         required=False,
         choices=[("", "Chosen when the money arrives"), *method_choices(MANUAL_METHODS)],
@@ -56,7 +57,7 @@ class TopUpForm(forms.Form):
 
 
 class UsageForm(forms.Form):
-    amount = forms.DecimalField(min_value=0)
+    amount = AmountField()
     reference = forms.CharField(
         max_length=100, help_text="The usage's own reference (meter, period): a repeat is refused."
     )

@@ -198,7 +198,7 @@ def test_add_invoice_with_lines(admin_client, account):
         ("GBP", {"quantity": "-1", "unit_price": "10.00"}, "Quantity cannot be negative."),
         ("GBP", {"quantity": "1.00001", "unit_price": "10.00"}, "At most 4 decimal places"),
         ("GBP", {"quantity": "1", "unit_price": "-3.00"}, "cannot be negative"),
-        ("GBP", {"quantity": "lots", "unit_price": "10.00"}, "Enter a number."),
+        ("GBP", {"quantity": "lots", "unit_price": "10.00"}, "is not a decimal number"),
     ],
 )
 def test_bad_line_is_a_form_error_and_creates_nothing(
