@@ -104,21 +104,24 @@ def _transition_event(t: PaymentTransition, order: int, *, own: bool) -> Event:
 
 FIELD_WORDS = {
     "description": "description",
-    "due_date": "due date",
-    "series": "series",
-    "is_prepaid_order": "prepaid order",
     "quantity": "quantity",
     "unit_price": "unit price",
     "amount": "amount",
+    "due_date": "due date",
+    "series": "series",
+    "is_prepaid_order": "prepaid order",
 }
 
 
 def _changed(changes: dict) -> str:
+    # In the fields' own order (PostgreSQL's jsonb does not keep the order written).
+    order = list(FIELD_WORDS)
+    names = sorted(changes, key=lambda n: (order.index(n) if n in order else len(order), n))
     parts = [
         f"{FIELD_WORDS.get(name, name)} {before or '—'} → {after or '—'}"
-        for name, value in changes.items()
-        if isinstance(value, list) and len(value) == 2
-        for before, after in [value]
+        for name in names
+        if isinstance(changes[name], list) and len(changes[name]) == 2
+        for before, after in [changes[name]]
     ]
     return "; ".join(parts)
 
