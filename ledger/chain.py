@@ -106,14 +106,18 @@ if ("account_id", "seq", "posted_at", *_MIDDLE, "balance_after", *_TAIL) != FIEL
     raise RuntimeError("ledger.chain: FIELDS must start with account_id, seq, posted_at")
 
 
+_BY_NAME = dict(_FORMATTERS)
+_MIDDLE_FORMATS = tuple((name, _BY_NAME[name]) for name in _MIDDLE)
+_TAIL_FORMATS = tuple((name, _BY_NAME[name]) for name in _TAIL)
+
+
 def parts(values: Mapping) -> tuple[str, str, str]:
     """``(prefix, middle, tail)`` of the canonical text, from every field but seq,
     posted_at and balance_after."""
-    fmt = dict(_FORMATTERS)
     return (
         f"{VERSION}|{_int(values['account_id'])}|",
-        "|".join(fmt[name](values[name]) for name in _MIDDLE),
-        "|".join(fmt[name](values[name]) for name in _TAIL),
+        "|".join([fmt(values[name]) for name, fmt in _MIDDLE_FORMATS]),
+        "|".join([fmt(values[name]) for name, fmt in _TAIL_FORMATS]),
     )
 
 

@@ -16,14 +16,26 @@ survive a change of server connection: use session pooling, or PgBouncer ≥ 1.2
 ``max_prepared_statements``.)
 """
 
+from types import SimpleNamespace
+
+# psycopg ignores ``prepare=True`` on a connection whose ``prepare_threshold`` is None,
+# which is how Django opens it. A threshold no query reaches restores explicit
+# preparation and nothing else: Django's own cursors bind on the client and are never
+# prepared whatever the threshold; only the statements sent here are.
+_EXPLICIT_ONLY = 2**31 - 1
+
 
 class _PreparingCursor:
-    """A psycopg cursor whose ``execute`` prepares on the server."""
+    """A psycopg cursor whose ``execute`` prepares on the server. Its ``_query`` is the
+    statement's text (with its placeholders), which is what Django's query log records
+    for a client-side-binding cursor."""
 
     def __init__(self, cursor):
         self._cursor = cursor
+        self._query = None
 
     def execute(self, sql, params=None):
+        self._query = SimpleNamespace(query=sql.encode())
         return self._cursor.execute(sql, params, prepare=True)
 
     def __getattr__(self, name):
@@ -38,8 +50,17 @@ def fetch(connection, sql: str, params: dict) -> list[tuple]:
     import psycopg  # PostgreSQL only
 
     connection.ensure_connection()
-    raw = _PreparingCursor(psycopg.Cursor(connection.connection))
+    pg = connection.connection
+    if pg.prepare_threshold is None:
+        pg.prepare_threshold = _EXPLICIT_ONLY
+    raw = _PreparingCursor(psycopg.Cursor(pg))
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
     with wrap(raw) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def one_value(connection, sql: str, params: dict):
+    """The first column of the first row ``fetch`` returns, or None without a row."""
+    rows = fetch(connection, sql, params)
+    return rows[0][0] if rows else None

@@ -6,11 +6,12 @@ Posting locks the account row, numbers the entries ``last_seq + 1 ...``, compute
 balance, last seq and last digest, all in one transaction. The unique ``(account, seq)``
 constraint makes a lost update impossible even if a caller forgot the lock.
 
-On PostgreSQL all of it is ONE statement (``posting_sql.STATEMENT``): the account row is
-locked and read, the entries are numbered, balanced, chained with ``sha256()`` and
-inserted, and the account row is moved, in a single round trip (prepared by psycopg
-after a few uses on a connection). Outside a transaction that statement is the whole
-transaction: the row lock is held only while it runs and commits. A statement that
+On PostgreSQL all of it is ONE statement (``posting_sql``): the account row is locked
+and read, the entries are numbered, balanced, chained with ``sha256()`` and inserted,
+and the account row is moved, in a single round trip (a prepared statement,
+``ledger.prepared``). Outside a transaction that statement is the whole transaction:
+the row lock is held only while it runs and commits; inside a caller's transaction it
+takes no savepoint. A statement that
 finds the account in the wrong currency, or posted to after a back-dated ``at``,
 changes nothing and returns no rows; the ORM path then explains the refusal under the
 lock. Other databases (SQLite) take the ORM path, which computes the same digests in
@@ -27,7 +28,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from moneyed import Money
 
-from .. import chain
+from .. import chain, prepared
 from ..errors import InvalidAmount, InvalidInput
 from ..locks import lock_account
 from ..models import Account, EntryKind, Invoice, LedgerEntry
@@ -151,7 +152,10 @@ def _currency(postings: Sequence[Posting], account_id: int) -> str | None:
     currencies = {str(p.amount.currency) for p in postings if isinstance(p.amount, Money)}
     if len(currencies) == 1 and all(isinstance(p.amount, Money) for p in postings):
         return currencies.pop()
-    return Account.objects.filter(pk=account_id).values_list("currency", flat=True).first()
+    return prepared.one_value(
+        connection, f"SELECT currency FROM {Account._meta.db_table} WHERE id = %(id)s",
+        {"id": account_id},
+    )  # fmt: skip
 
 
 def _chain_parts(account_id, currency, line: _Line, actor: Actor) -> tuple[str, str, str]:

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
+from ledger import prepared
 from ledger import services as ledger
 from ledger.errors import InsufficientFunds, InvalidInput, StateConflict
 from ledger.locks import lock_row
@@ -232,7 +233,10 @@ def _currency_of(wallet: Wallet | int, amount) -> str | None:
         return str(amount.currency)
     if isinstance(wallet, Wallet) and wallet.currency:
         return wallet.currency
-    return Wallet.objects.filter(pk=int(wallet)).values_list("currency", flat=True).first()
+    return prepared.one_value(
+        connection, f"SELECT currency FROM {Wallet._meta.db_table} WHERE id = %(id)s",
+        {"id": int(wallet)},
+    )  # fmt: skip
 
 
 def _drawdown_locked(wallet_id, amount, reference, description, actor, at):
