@@ -13,23 +13,29 @@ from .common import loadavg, machine_facts, setup_django, software_and_server
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
-STATEMENT_RATIO_MAX = 1.2  # page time at 1M entries / at 1k entries
-POSTING_RATIO_MIN = 0.5  # service postings/s / raw-SQL postings/s
+STATEMENT_RATIO_MAX = 1.2  # page time at 10M entries / at 1k entries
+POSTING_RATIO_MIN = 0.75  # service postings/s / raw-SQL postings/s (chain on)
+CHAIN_COST_MAX = 0.10  # 1 - chain-on rate / chain-off rate
 
 HOW_TO_RUN = """\
 ## How to run
 
 ```
-make bench            # = bench/run.sh; about 5 minutes on 2 cores
+make bench            # = bench/run.sh; about 8 minutes on 2 idle cores, 13-15 when busy
 ```
 
 `bench/run.sh` starts its own throw-away PostgreSQL 15 on port 55435 (`BENCH_PG_PORT`)
 with **durable commits** (`BILLFOLD_PG_DURABLE=1`: `fsync=on`, `synchronous_commit=on`,
-`full_page_writes=on`), migrates it, runs `python -m bench.ledger_bench`, rewrites this
-file, prints it, and deletes the cluster on exit. Knobs: `BENCH_POST_SECONDS` (default 8)
-and `BENCH_POST_ROUNDS` (default 3) for the posting runs. Exit status 1 if a target is
-missed or `verify_ledger` fails. Every figure below is measured by the run that wrote
-this file; targets live only here, never in unit tests.
+`full_page_writes=on`), migrates it, collects the static files (DEBUG is off, as in
+production), runs `python -m bench.ledger_bench` (statement pages, posting; rewrites
+this file), then `bench/wallet_bench.py`, `bench/api_bench.py` and
+`bench/member_bench.py`, each appending its section, and deletes the cluster on exit.
+Knobs: `BENCH_BIG_N` (default 10,000,000 entries), `BENCH_POST_SECONDS` (default 5) and
+`BENCH_POST_ROUNDS` (default 3), `BENCH_WALLET_SECONDS` (default 8), `BENCH_VERIFY_BIG=1`
+(also verify the 10M account, minutes). Exit status 1 if a target is missed or
+`verify_ledger` fails. Every figure below is measured by the run that wrote this file;
+the machine is shared, so every target compares two figures **measured in the same run**,
+interleaved; targets live only here, never in unit tests.
 """
 
 
@@ -37,100 +43,92 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "**FAIL**"
 
 
-def render(env: dict, st: dict, po: dict) -> tuple[str, bool]:
-    lines = ["# Billfold benchmark results", "", HOW_TO_RUN]
-    all_ok = True
-    summary = []
+def statement_summary(st: dict) -> list[tuple]:
+    rows = []
+    for face in st["faces"]:
+        for page in ("newest", "deep"):
+            big = st["pages"][(face, "10M", page)]["median_ms"]
+            small = st["pages"][(face, "1k", page)]["median_ms"]
+            ratio = big / small
+            rows.append(
+                (
+                    f"Statement page, {face}, {page}: {st['big_n']:,} / {st['small_n']:,} entries",
+                    f"{ratio:.2f}× ({big:.1f} / {small:.1f} ms)",
+                    f"≤ {STATEMENT_RATIO_MAX}×",
+                    ratio <= STATEMENT_RATIO_MAX,
+                )
+            )
+    ok, secs, _msg = st["verify_small"]
+    rows.append(("verify_ledger, 1k account (chain required)", f"{secs:.2f} s", "passes", ok))
+    if st["verify_big"] is not None:
+        ok, secs, _msg = st["verify_big"]
+        rows.append(("verify_ledger, big account (chain required)", f"{secs:.1f} s", "passes", ok))
+    checks = [ok for _, ok in st["checks"]]
+    rows.append(
+        ("Statement pages show the expected entries", f"{sum(checks)}/{len(checks)}", "all",
+         all(checks))
+    )  # fmt: skip
+    return rows
 
-    # --- statement figures
-    pages = st["pages"]
-    for page in ("newest", "deep"):
-        big = pages[("1M", page)]["median_ms"]
-        small = pages[("1k", page)]["median_ms"]
-        small_alone = pages[("1k (small table)", page)]["median_ms"]
-        ratio = big / small
-        ratio_alone = big / small_alone
-        ok = ratio <= STATEMENT_RATIO_MAX
-        all_ok &= ok
-        summary.append(
+
+def chain_cost(po: dict) -> tuple[float, float, float]:
+    """(cost, µs chain on, µs chain off) per posting, from the alternating calls."""
+    costs = po["profile"]["costs"]
+    on, off = costs["service"]["wall_us"], costs[po["unchained"]]["wall_us"]
+    return 1 - off / on, on, off
+
+
+def posting_summary(po: dict) -> list[tuple]:
+    rows = []
+    for label in po["labels"]:
+        fig = po["figures"][(label, "service")]
+        raw = po["figures"][(label, "raw")]
+        rows.append(
             (
-                f"Statement page, {page} page: 1M / 1k entries",
-                f"{ratio:.2f}× ({big:.1f} / {small:.1f} ms)",
-                f"≤ {STATEMENT_RATIO_MAX}×",
-                verdict(ok),
+                f"Posting, {label}: service / raw SQL (chain on in both; median of "
+                f"{po['rounds']} paired rounds)",
+                f"{fig['vs_raw']:.2f}× ({fig['rate']:.0f} / {raw['rate']:.0f} postings/s)",
+                f"≥ {POSTING_RATIO_MIN}×",
+                fig["vs_raw"] >= POSTING_RATIO_MIN,
             )
         )
-        summary.append(
+    for label in po["labels"]:
+        paired = po["figures"][(label, "service")]["vs_unchained"]
+        rows.append(
             (
-                f"(info) {page} page: 1M / 1k measured on a 1k-row table",
-                f"{ratio_alone:.2f}× ({big:.1f} / {small_alone:.1f} ms)",
+                f"(info) Hash chain cost, {label}: 1 − chain on / off (median of paired rounds)",
+                f"{1 - paired:+.1%}",
                 "—",
-                "info",
+                None,
             )
         )
-    for label, (ok, secs, _msg) in (
-        ("verify_ledger, 1k account", st["verify_small"]),
-        ("verify_ledger, 1M account", st["verify_big"]),
-    ):
-        all_ok &= ok
-        summary.append(
-            (label, f"{'consistent' if ok else 'MISMATCH'} in {secs:.2f} s", "passes", verdict(ok))
-        )
-    checks_ok = all(ok for _, ok in st["checks"])
-    all_ok &= checks_ok
-    summary.append(
+    cost, on, off = chain_cost(po)
+    rows.append(
         (
-            "Statement pages show the expected entries",
-            f"{sum(ok for _, ok in st['checks'])}/{len(st['checks'])}",
-            "all",
-            verdict(checks_ok),
+            "Hash chain cost per posting (calls alternating in one process, order rotating)",
+            f"{cost:+.1%} ({on:.0f} µs chain on / {off:.0f} µs chain off)",
+            f"≤ {CHAIN_COST_MAX:.0%}",
+            cost <= CHAIN_COST_MAX,
         )
     )
-    # --- posting figures
-    for label in po["labels"]:
-        raw = po["figures"][(label, "raw")]["rate"]
-        svc = po["figures"][(label, "service")]["rate"]
-        ratio = svc / raw
-        ok = ratio >= POSTING_RATIO_MIN
-        all_ok &= ok
-        summary.append(
-            (
-                f"Posting, {label}: service / raw SQL",
-                f"{ratio:.2f}× ({svc:.0f} / {raw:.0f} postings/s)",
-                f"≥ {POSTING_RATIO_MIN}×",
-                verdict(ok),
-            )
+    costs = po["profile"]["costs"]
+    alt = costs["raw"]["wall_us"] / costs["service"]["wall_us"]
+    rows.append(
+        (
+            "(info) Posting, 1 worker, calls alternating in one process: service / raw",
+            f"{alt:.2f}× ({costs['service']['wall_us']:.0f} / {costs['raw']['wall_us']:.0f} µs "
+            "per posting)",
+            "—",
+            None,
         )
+    )
     for ids, ok, _msg in po["verified"]:
-        all_ok &= ok
-        summary.append(
-            (
-                f"verify_ledger after posting ({len(ids)} accounts)",
-                "consistent" if ok else "MISMATCH",
-                "passes",
-                verdict(ok),
-            )
-        )
+        rows.append((f"verify_ledger after posting ({len(ids)} accounts)", "", "passes", ok))
+    return rows
 
-    lines += [
-        f"Run {env['date']} — overall: **{'PASS' if all_ok else 'FAIL'}**",
-        "",
-        "## Summary",
-        "",
-        "| figure | measured | target | result |",
-        "|---|---|---|---|",
-    ]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary]
 
-    busy = float(env["load_at_start"]) > float(env["machine"]["nproc"])
-    if busy:
-        lines += [
-            "",
-            f"> **Warning**: the machine was busy (1-minute load {env['load_at_start']} at "
-            f"start on {env['machine']['nproc']} CPUs; see Environment). Absolute figures, "
-            "and the posting ratios most of all, are disturbed by other processes.",
-        ]
-    lines += ["", "## Environment", "", "| | |", "|---|---|"]
+def environment(env: dict) -> list[str]:
+    lines = ["", "## Environment", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in env["machine"].items()]
     lines += [f"| {k} | {v} |" for k, v in env["versions"].items()]
     lines += [
@@ -142,184 +140,192 @@ def render(env: dict, st: dict, po: dict) -> tuple[str, bool]:
         "| setting | value |",
         "|---|---|",
     ]
-    lines += [f"| `{k}` | {v} |" for k, v in env["server"].items()]
+    return lines + [f"| `{k}` | {v} |" for k, v in env["server"].items()]
 
-    # --- statement details
-    lines += [
+
+def statement_details(st: dict) -> list[str]:
+    lines = [
         "",
-        "## 1. Statement page (payments tab) at 1,000 vs 1,000,000 entries",
+        f"## 1. Statement pages at {st['small_n']:,} vs {st['big_n']:,} entries",
         "",
-        f"Measured: {st['description']}. Page of 50 rows; *newest* = no cursor, *deep* = "
-        f"`?before=N//2` (seq {st['small_n'] // 2} and {st['big_n'] // 2:,}). "
-        "10 warm-up requests, then the median (and p95) of 60, the 1k and 1M requests "
-        "interleaved round-robin (so load from other processes hits both alike); queries "
-        "counted with "
-        "`CaptureQueriesContext` on one request (session, user and the view's own).",
+        "Three faces, each through `django.test.Client` (DEBUG off, full middleware, "
+        "static files from `collectstatic`): "
+        + "; ".join(f"*{face}*: {text}" for face, text in st["faces"].items())
+        + ". Page of 50 rows; *newest* = no cursor, *deep* = `?before=N//2` (seq "
+        f"{st['small_n'] // 2:,} and {st['big_n'] // 2:,}). 10 warm-up requests, then the "
+        "median (and p95) of the requests of every target interleaved round-robin (so load "
+        "from other processes hits all alike); queries counted on one request.",
         "",
-        "| account | page | median ms | p95 ms | SQL queries |",
-        "|---|---|---|---|---|",
+        "| face | account | page | median ms | p95 ms | SQL queries |",
+        "|---|---|---|--:|--:|--:|",
     ]
-    for (label, page), m in pages.items():
+    for (face, label, page), m in st["pages"].items():
         lines.append(
-            f"| {label} | {page} | {m['median_ms']:.2f} | {m['p95_ms']:.2f} | {m['queries']} |"
+            f"| {face} | {label} | {page} | {m['median_ms']:.2f} | {m['p95_ms']:.2f} "
+            f"| {m['queries']} |"
         )
     lines += [
         "",
-        "*1k (small table)* is the 1k account measured before the 1M entries were loaded "
-        "(the entries table then holds 1,000 rows); *1k* and *1M* are measured afterwards "
-        "on the same 1,001,000-row table, interleaved; the target is judged on these. The "
-        "small-table figure was measured minutes earlier and is shown for information.",
+        "*1k (small table)* is the 1k account measured before the big account was loaded "
+        "(the entries table then holds 1,000 rows, for information); *1k* and *10M* are "
+        f"measured afterwards on the same {st['big_n'] + st['small_n']:,}-row table, "
+        "interleaved: the targets are judged on these.",
         "",
-        f"Loading: 1k entries in {st['load_small_s']:.2f} s; 1M entries in "
-        f"{st['load_big_s']:.1f} s with one `INSERT ... SELECT FROM generate_series` "
-        f"(closed-form running balance, see `bench/statement_bench.py`), then "
-        f"`VACUUM (ANALYZE)` + `CHECKPOINT` in {st['vacuum_s']:.1f} s.",
+        f"Loading (set-based, `INSERT ... SELECT FROM generate_series`, hash-chained by a "
+        f"running aggregate in the same statement — see `bench/statement_bench.py`): 1k "
+        f"entries in {st['load_small_s']:.2f} s; {st['big_n']:,} in {st['load_big_s']:.0f} s, "
+        f"then `VACUUM (ANALYZE)` + `CHECKPOINT` in {st['vacuum_s']:.0f} s.",
         "",
-        f"`verify_ledger --account {st['account_ids'][0]}` (1k): "
-        f"{'passed' if st['verify_small'][0] else 'FAILED'} in {st['verify_small'][1]:.2f} s. "
-        f"`verify_ledger --account {st['account_ids'][1]}` (1M): "
-        f"{'passed' if st['verify_big'][0] else 'FAILED'} in {st['verify_big'][1]:.1f} s.",
+        f"`verify_ledger --require-chain --account {st['account_ids'][0]}` (1k): "
+        f"{'passed' if st['verify_small'][0] else 'FAILED'} in {st['verify_small'][1]:.2f} s."
+        + (
+            " The big account is not verified by default (minutes; `BENCH_VERIFY_BIG=1`); the "
+            "1M account of the member benchmark below is."
+            if st["verify_big"] is None
+            else f" Big account: {'passed' if st['verify_big'][0] else 'FAILED'} in "
+            f"{st['verify_big'][1]:.0f} s."
+        ),
     ]
-    for label, (ok, _secs, msg) in (("1k", st["verify_small"]), ("1M", st["verify_big"])):
-        if not ok:
-            lines += ["", f"verify_ledger output ({label}):", "", "```", msg[:2000], "```"]
-    bad_checks = [name for name, ok in st["checks"] if not ok]
-    if bad_checks:
-        lines += ["", "Content checks that failed: " + "; ".join(bad_checks)]
+    bad = [name for name, ok in st["checks"] if not ok]
+    if bad:
+        lines += ["", "Content checks that failed: " + "; ".join(bad)]
+    return lines
 
-    # --- posting details
-    lines += [
-        "",
-        "## 2. Posting throughput on PostgreSQL",
-        "",
-        "One `PAYM` credit per transaction. *service*: `ledger.services.posting.post(...)` "
-        "(Django ORM, its own `transaction.atomic`). *raw*: psycopg 3 directly — `BEGIN; "
-        "SELECT ... FROM ledger_account WHERE id=%s FOR UPDATE; INSERT INTO "
-        "ledger_ledgerentry ...; UPDATE ledger_account SET balance, last_seq, "
-        "last_posted_at ...; COMMIT` with seq and balance computed in Python (Decimal). "
-        "Each worker is a separate process with its own connection; workers warm up, meet "
-        f"at a barrier and post for {po['duration']:g} s. Rate: the best of "
-        f"{po['rounds']} rounds (raw and service interleaved; the least disturbed by other "
-        "load on the machine); latency: median over rounds.",
-        "",
-        "| configuration | raw postings/s | service postings/s | service / raw | "
-        "raw p50 / p99 ms | service p50 / p99 ms |",
-        "|---|---|---|---|---|---|",
+
+def posting_table(po: dict) -> list[str]:
+    impls = ("raw", "service", po["unchained"])
+    lines = [
+        "| configuration | "
+        + " | ".join(f"{i} /s (best)" for i in impls)
+        + " | service / raw | chain on / off | "
+        + " | ".join(f"{i} p50 / p99 ms" for i in impls)
+        + " |",
+        "|---|" + "--:|" * (len(impls) + 2) + "---|" * len(impls),
     ]
     for label in po["labels"]:
-        raw = po["figures"][(label, "raw")]
-        svc = po["figures"][(label, "service")]
+        fig = {impl: po["figures"][(label, impl)] for impl in impls}
+        rates = " | ".join(f"{fig[i]['rate']:.0f} ({fig[i]['best']:.0f})" for i in impls)
+        lat = " | ".join(f"{fig[i]['p50_ms']:.2f} / {fig[i]['p99_ms']:.2f}" for i in impls)
         lines.append(
-            f"| {label} | {raw['rate']:.0f} | {svc['rate']:.0f} | "
-            f"{svc['rate'] / raw['rate']:.2f}× | {raw['p50_ms']:.2f} / {raw['p99_ms']:.2f} | "
-            f"{svc['p50_ms']:.2f} / {svc['p99_ms']:.2f} |"
+            f"| {label} | {rates} | {fig['service']['vs_raw']:.2f}× | "
+            f"{fig['service']['vs_unchained']:.2f}× | {lat} |"
         )
-    lines += [
+    per_round = "; ".join(
+        f"{label} {impl} " + ", ".join(f"{r:.0f}" for r in po["figures"][(label, impl)]["rates"])
+        for label in po["labels"]
+        for impl in impls
+    )
+    return lines + [
         "",
-        "Per-round rates: "
-        + "; ".join(
-            f"{label} {impl} "
-            + ", ".join(f"{r:.0f}" for r in po["figures"][(label, impl)]["rates"])
-            for label in po["labels"]
-            for impl in ("raw", "service")
-        )
-        + ".",
+        "Rates: the median of the rounds (the best in brackets); ratios: the median of the "
+        "rounds' own ratios (each round runs the implementations back to back).",
         "",
-        f"SQL sent by one service posting ({len(po['queries'])} statements; the baseline "
-        "sends 3 plus BEGIN/COMMIT):",
+        f"Per-round rates: {per_round}.",
+    ]
+
+
+def posting_details(po: dict) -> list[str]:
+    lines = [
+        "",
+        "## 2. Posting throughput on PostgreSQL, and what the hash chain costs",
+        "",
+        "One `PAYM` credit per call, outside any transaction. *service*: "
+        "`ledger.services.posting.post(...)` — on PostgreSQL one statement "
+        "(`ledger/services/posting_sql.py`) that locks the account, numbers, balances and "
+        "hash-chains the entry (`sha256()`), inserts it and moves the account; a prepared "
+        "statement (`ledger/prepared.py`). *service, chain off*: the same statement built without "
+        "the chain (no sha256, empty digests), for this comparison only. *raw*: psycopg "
+        "directly — `BEGIN; SELECT ... FOR UPDATE; INSERT entry; UPDATE account; COMMIT` "
+        "with seq, balance and digest computed in Python, its statements prepared by "
+        "psycopg too. Each worker is a separate process with its own connection; workers "
+        f"warm up, meet at a barrier and post for {po['duration']:g} s; {po['rounds']} rounds, "
+        "the implementations of a configuration back to back in a rotating order; latency: "
+        "median over rounds.",
+        "",
+        *posting_table(po),
+        "",
+        f"SQL sent by one service posting ({len(po['queries'])} statement(s); the baseline "
+        "sends BEGIN, 3 statements and COMMIT):",
         "",
         "```",
-        *po["queries"],
+        *(q.replace("\n", " ") for q in po["queries"]),
         "```",
     ]
-    prof = po["profile"]
-    svc, raw = prof["costs"]["service"], prof["costs"]["raw"]
-    lines += [
+    return lines + profile_details(po["profile"], po["unchained"])
+
+
+def profile_details(prof: dict, unchained: str) -> list[str]:
+    impls = ("raw", "service", unchained)
+    c = prof["costs"]
+    lines = [
         "",
-        "### Where the service's time goes",
+        "### Where a posting's time goes",
         "",
-        f"One process, {prof['postings']} postings each, light timing hooks, no "
-        f"profiler: the service takes **{svc['wall_us']:.0f} µs** per posting (wall) of "
-        f"which **{svc['cpu_us']:.0f} µs** is client CPU; the raw baseline "
-        f"{raw['wall_us']:.0f} µs wall, {raw['cpu_us']:.0f} µs CPU: the service spends "
-        f"about {svc['cpu_us'] - raw['cpu_us']:.0f} µs more CPU per posting in the client "
-        "process (on a shared 2-core machine that CPU also competes with PostgreSQL).",
+        f"One process, {prof['postings']} postings of each implementation, one call of each "
+        "in turn, no profiler. Each SQL call timed from the client (binding, round trip, "
+        "server work, and in autocommit the commit); the rest is Python.",
         "",
-        "Per posting, one process, no contention (µs, wall): each SQL call timed from the "
-        "client (parameter binding, round trip, server work), the rest is Python. The row "
-        "lock is held from the SELECT ... FOR UPDATE until COMMIT, so on a hot account "
-        "everything between them is serialised across workers.",
-        "",
-        "| phase | service µs | raw µs |",
-        "|---|---|---|",
+        "| phase | " + " | ".join(f"{i} µs" for i in impls) + " |",
+        "|---|" + "--:|" * len(impls),
     ]
     lines += [
-        f"| {label} | {svc_us:.0f} | {raw_us:.0f} |" for label, svc_us, raw_us in prof["phases"]
+        f"| {label} | " + " | ".join(f"{v:.0f}" for v in values) + " |"
+        for label, *values in prof["phases"]
     ]
     lines += [
-        f"| **total wall** / client CPU | **{svc['wall_us']:.0f}** / {svc['cpu_us']:.0f} | "
-        f"**{raw['wall_us']:.0f}** / {raw['cpu_us']:.0f} |",
-    ]
-    lines += [
+        "| **total wall** (median) / client CPU | "
+        + " | ".join(
+            f"**{c[i]['wall_us']:.0f}** ({c[i]['median_us']:.0f}) / {c[i]['cpu_us']:.0f}"
+            for i in impls
+        )
+        + " |",
         "",
         "cProfile of the service, top functions by own time (µs per posting, profiler "
         "overhead included):",
         "",
         "| function | calls | own µs | cumulative µs |",
-        "|---|---|---|---|",
+        "|---|--:|--:|--:|",
     ]
-    lines += [
+    return lines + [
         f"| `{name}` | {ncalls:g} | {own:.1f} | {cum:.1f} |"
         for name, ncalls, own, cum in prof["top"]
     ]
-    posting_ok = all(
-        po["figures"][(label, "service")]["rate"] / po["figures"][(label, "raw")]["rate"]
-        >= POSTING_RATIO_MIN
-        for label in po["labels"]
-    )
-    if not posting_ok:
-        py = dict((label, svc_us) for label, svc_us, _raw in prof["phases"])
-        python_us = next(v for k, v in py.items() if k.startswith("Python"))
+
+
+def render(env: dict, st: dict, po: dict) -> tuple[str, bool]:
+    summary = statement_summary(st) + posting_summary(po)
+    all_ok = all(row[3] for row in summary if row[3] is not None)
+    lines = [
+        "# Billfold benchmark results",
+        "",
+        HOW_TO_RUN,
+        f"Run {env['date']} — ledger benchmarks: **{'PASS' if all_ok else 'FAIL'}** "
+        "(the wallet, API and member sections below carry their own verdicts)",
+        "",
+        "## Summary",
+        "",
+        "| figure | measured | target | result |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {a} | {b} | {c} | {'info' if d is None else verdict(d)} |" for a, b, c, d in summary
+    ]
+    if float(env["load_at_start"]) > float(env["machine"]["nproc"]):
         lines += [
             "",
-            "### Why the service is below target, and what would fix it",
-            "",
-            f"* **Python work per posting**: {python_us:.0f} µs outside the SQL calls (table "
-            "above) plus the client-side work inside them (ORM compiling three statements, "
-            "building an `Account` with all its columns and a `LedgerEntry` through "
-            "django-money's descriptors; django-money's queryset wrapper re-wraps queryset "
-            "methods with `functools.wraps` on every queryset — see `update_wrapper` in the "
-            "profile). The raw baseline does the same work in about "
-            f"{raw['cpu_us']:.0f} µs of CPU.",
-            "* **It happens while the account row is locked** (SELECT ... FOR UPDATE to "
-            "COMMIT), so with two workers on one hot account the Python time is serialised "
-            "and the gap widens (see the hot-account row).",
-            "* Suggestions for `ledger/services/posting.py` (not changed by the benchmark):",
-            "  1. Lock and advance the account in one statement, as DESIGN.md allows: "
-            "`UPDATE ledger_account SET last_seq = last_seq + n, balance = balance + delta, "
-            "last_posted_at = GREATEST(last_posted_at, at) WHERE id = ... RETURNING last_seq, "
-            "balance, currency` (the back-dating check can go in the WHERE clause), then "
-            "derive each entry's seq/balance_after from the returned values. One round trip "
-            "and one model build fewer, and the lock is held only for UPDATE → INSERT → "
-            "COMMIT.",
-            "  2. Validate amounts and build the rows before taking the lock (the currency "
-            "can be read unlocked: it never changes once the account has entries).",
-            "  3. Insert the entries with one prepared `INSERT ... VALUES` (`cursor.execute` / "
-            "`executemany` on plain Decimals) instead of `bulk_create` of `LedgerEntry` "
-            "objects with `RETURNING id`; if the ORM stays, at least "
-            "`select_for_update().only('currency', 'balance', 'last_seq', 'last_posted_at')`.",
-            "  4. Settings (owner of `billing_site/settings.py`): try "
-            "`DATABASES['default']['OPTIONS'] = {'server_side_binding': True}` so psycopg "
-            "binds on the server and can prepare repeated statements — untested here.",
+            f"> **Note**: the machine was busy (1-minute load {env['load_at_start']} at start "
+            f"on {env['machine']['nproc']} CPUs; see Environment). Absolute figures are "
+            "disturbed by other processes; the ratios compare figures measured together.",
         ]
+    lines += environment(env) + statement_details(st) + posting_details(po)
     for ids, ok, msg in po["verified"]:
         lines += [
             "",
-            f"`verify_ledger --account {' --account '.join(map(str, ids))}` after the runs: "
-            f"{'passed' if ok else 'FAILED'} — {msg.splitlines()[-1] if msg else ''}",
+            f"`verify_ledger --require-chain` on the {len(ids)} chained posting accounts "
+            f"after the runs: {'passed' if ok else 'FAILED'} — "
+            f"{msg.splitlines()[-1] if msg else ''}",
         ]
-    lines += [""]
-    return "\n".join(lines), all_ok
+    return "\n".join(lines) + "\n", all_ok
 
 
 def main() -> int:
@@ -341,6 +347,7 @@ def main() -> int:
     load.append(f"after posting {loadavg()}")
     env["machine"]["load average (1/5/15 min)"] = "; ".join(load)
     po["labels"] = [label for label, _, _ in posting_bench.CONFIGS]
+    po["unchained"] = posting_bench.UNCHAINED
     text, ok = render(env, st, po)
     RESULTS.write_text(text)
     print()

@@ -1,11 +1,16 @@
-"""Benchmark 2: posting throughput on PostgreSQL, service vs raw-SQL baseline.
+"""Benchmark 2: posting throughput on PostgreSQL, service vs raw-SQL baseline, and what
+the hash chain costs.
 
 Each worker is a separate process with its own connection. Every transaction appends
 one ``PAYM`` credit to an account:
 
 * ``service``: ``ledger.services.posting.post(account=..., postings=[Posting(...)])``;
+* ``service, chain off``: the same with the statement built without the hash chain
+  (``posting_sql.build_statement(chained=False)``: no sha256, empty digests) — for this
+  comparison only;
 * ``raw``: psycopg directly, the same work by hand — ``BEGIN; SELECT ... FOR UPDATE;
-  INSERT entry; UPDATE account; COMMIT`` with seq/balance computed in Python (Decimal).
+  INSERT entry; UPDATE account; COMMIT`` with seq, balance and digest computed in
+  Python (Decimal, ``ledger.chain``).
 
 Configurations: 1 worker; 2 workers on ONE hot account (they queue on its row lock);
 2 workers each on its own account. Workers warm up, meet at a barrier, then post for a
@@ -23,11 +28,12 @@ from decimal import Decimal
 
 from .common import percentile, setup_django
 
-DURATION = float(os.environ.get("BENCH_POST_SECONDS") or 8)
-ROUNDS = int(os.environ.get("BENCH_POST_ROUNDS") or 3)
+DURATION = float(os.environ.get("BENCH_POST_SECONDS") or 3)
+ROUNDS = int(os.environ.get("BENCH_POST_ROUNDS") or 5)
 WARMUP = 20
 AMOUNTS = [Decimal("12.34"), Decimal("0.01"), Decimal("250.00"), Decimal("99.99")]
-IMPLS = ("raw", "service")
+UNCHAINED = "service, chain off"
+IMPLS = ("raw", "service", UNCHAINED)
 CONFIGS = (
     ("1 worker", 1, "hot"),
     ("2 workers, one hot account", 2, "hot"),
@@ -35,12 +41,17 @@ CONFIGS = (
 )
 
 
-def service_op(account_id: int):
+def service_op(account_id: int, chained: bool = True):
     from moneyed import Money
 
     from ledger.models import Account
+    from ledger.services import posting_sql
     from ledger.services.actors import system_actor
     from ledger.services.posting import Posting, post
+
+    statements = {
+        many: posting_sql.build_statement(many=many, chained=chained) for many in (False, True)
+    }
 
     actor = system_actor("bench")
     currency = Account.objects.values_list("currency", flat=True).get(pk=account_id)
@@ -49,6 +60,7 @@ def service_op(account_id: int):
 
     def op():
         n = next(counter)
+        posting_sql.STATEMENTS = statements  # this op's variant (chain on or off)
         post(
             account=account_id,
             postings=[
@@ -67,23 +79,30 @@ def service_op(account_id: int):
 
 
 LOCK_SQL = (
-    "SELECT balance, last_seq, last_posted_at, currency FROM ledger_account "
+    "SELECT balance, last_seq, last_posted_at, currency, last_digest FROM ledger_account "
     "WHERE id = %s FOR UPDATE"
 )
 INSERT_SQL = (
     "INSERT INTO ledger_ledgerentry (account_id, seq, posted_at, kind, reference, "
-    "description, currency, debit, credit, balance_after, method, actor_label) "
-    "VALUES (%s, %s, %s, 'PAYM', %s, %s, %s, 0, %s, %s, 'bank_transfer', %s)"
+    "description, currency, debit, credit, balance_after, method, actor_label, digest) "
+    "VALUES (%s, %s, %s, 'PAYM', %s, %s, %s, 0, %s, %s, 'bank_transfer', %s, %s)"
 )
 UPDATE_SQL = (
-    "UPDATE ledger_account SET balance = %s, last_seq = %s, last_posted_at = %s WHERE id = %s"
+    "UPDATE ledger_account SET balance = %s, last_seq = %s, last_posted_at = %s, "
+    "last_digest = %s WHERE id = %s"
 )
 
 
-def raw_op(account_id: int, timed=None):
+def raw_op(account_id: int, timed=None, chained: bool = True):
+    """The same posting by hand: BEGIN; lock; insert; update; COMMIT (explicit
+    statements on an autocommit psycopg connection, which prepares them after a few
+    uses), the seq, balance and — with ``chained`` — the hash-chain digest computed in
+    Python (``ledger.chain``). Without ``chained`` the digest is left empty."""
     from datetime import UTC, datetime
 
     import psycopg
+
+    from ledger import chain
 
     conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
     tag = f"R{os.getpid()}"
@@ -93,32 +112,56 @@ def raw_op(account_id: int, timed=None):
         return timed(phase, fn, *args) if timed else fn(*args)
 
     def op():
-        """BEGIN; lock; insert; update; COMMIT — explicit statements, autocommit conn."""
         n = next(counter)
         amount = AMOUNTS[n % len(AMOUNTS)]
         with conn.cursor() as cur:
             call("lock", cur.execute, "BEGIN")
             try:
                 call("lock", cur.execute, LOCK_SQL, (account_id,))
-                balance, last_seq, last_posted_at, currency = cur.fetchone()
+                balance, last_seq, last_posted_at, currency, last_digest = cur.fetchone()
                 seq = last_seq + 1
                 balance = balance + amount
                 now = datetime.now(UTC)
                 if last_posted_at is not None and now < last_posted_at:
                     now = last_posted_at
+                entry = {
+                    "account_id": account_id,
+                    "seq": seq,
+                    "posted_at": now,
+                    "kind": "PAYM",
+                    "reference": f"PAYM-{tag}-{n}",
+                    "description": "Benchmark payment",
+                    "currency": currency,
+                    "debit": Decimal(0),
+                    "credit": amount,
+                    "balance_after": balance,
+                    "method": "bank_transfer",
+                    "invoice_id": None,
+                    "source_type_id": None,
+                    "source_id": None,
+                    "actor_id": None,
+                    "actor_label": "system:bench",
+                }
+                digest = chain.entry_digest(last_digest, entry) if chained else ""
                 params = (
                     account_id,
                     seq,
                     now,
-                    f"PAYM-{tag}-{n}",
-                    "Benchmark payment",
+                    entry["reference"],
+                    entry["description"],
                     currency,
                     amount,
                     balance,
-                    "system:bench",
+                    entry["actor_label"],
+                    digest,
                 )
                 call("insert", cur.execute, INSERT_SQL, params)
-                call("update", cur.execute, UPDATE_SQL, (balance, seq, now, account_id))
+                call(
+                    "update",
+                    cur.execute,
+                    UPDATE_SQL,
+                    (balance, seq, now, digest or last_digest, account_id),
+                )
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
@@ -131,7 +174,10 @@ def worker(impl: str, account_id: int, duration: float, barrier, queue, index: i
     """One posting process: warm up, wait for the others, post until ``duration``."""
     try:
         setup_django()
-        op, close = (service_op if impl == "service" else raw_op)(account_id)
+        if impl == "raw":
+            op, close = raw_op(account_id)
+        else:
+            op, close = service_op(account_id, chained=impl != UNCHAINED)
         for _ in range(WARMUP):
             op()
         barrier.wait(timeout=120)
@@ -163,7 +209,10 @@ def worker(impl: str, account_id: int, duration: float, barrier, queue, index: i
 
 
 def run_config(impl: str, account_ids: list[int], duration: float) -> dict:
-    ctx = mp.get_context("spawn")
+    from django.db import connections
+
+    connections.close_all()  # never share the parent's connection with forked workers
+    ctx = mp.get_context("fork")
     barrier = ctx.Barrier(len(account_ids))
     queue = ctx.Queue()
     procs = [
@@ -190,20 +239,21 @@ def run_config(impl: str, account_ids: list[int], duration: float) -> dict:
 
 def _phase_of(sql: str) -> str:
     word = sql.lstrip().split(None, 1)[0].upper()
-    # The service on PostgreSQL locks and advances the account in one statement:
-    # "WITH old AS (SELECT ... FOR NO KEY UPDATE) UPDATE ... RETURNING".
-    phases = {"SELECT": "lock", "INSERT": "insert", "UPDATE": "update", "WITH": "lock_update"}
+    # The service on PostgreSQL posts in one statement: "WITH RECURSIVE acc AS (SELECT
+    # ... FOR NO KEY UPDATE), ... INSERT ..., UPDATE ... SELECT".
+    phases = {"SELECT": "lock", "INSERT": "insert", "UPDATE": "update", "WITH": "statement"}
     return phases.get(word, "other")
 
 
 PHASE_LABELS = {
     "lock": "BEGIN + SELECT ... FOR UPDATE",
-    "lock_update": "BEGIN + lock and UPDATE account in one statement (WITH ... UPDATE)",
+    "statement": "the one posting statement (lock, number, chain, insert, move the account; "
+    "autocommit: its COMMIT included)",
     "insert": "INSERT entry",
     "update": "UPDATE account",
     "other": "other SQL",
     "commit": "COMMIT",
-    "python": "Python outside the SQL calls (ORM query building, model/Money objects)",
+    "python": "Python outside the SQL calls (validation, parameters, the returned objects)",
 }
 
 
@@ -224,62 +274,20 @@ def _instrumented(impl: str, account_id: int):
     if impl == "raw":
         op, close = raw_op(account_id, timed=timed)
         return op, spent, close
+    op, _ = service_op(account_id, chained=impl != UNCHAINED)
 
-    op, _ = service_op(account_id)
-
-    def wrapper(execute, sql, params, many, context):
-        return timed(_phase_of(sql), execute, sql, params, many, context)
-
-    hook = connection.execute_wrapper(wrapper)
-    hook.__enter__()
-    real_commit = connection.commit
-    connection.commit = lambda: timed("commit", real_commit)
-
-    def undo():
-        hook.__exit__(None, None, None)
-        del connection.commit
-        connection.close()
-
-    return op, spent, undo
-
-
-def profile_service(service_account: int, raw_account: int, n: int = 500) -> dict:
-    """Where one posting spends its time, in this process (one worker, no contention).
-
-    1. Service and raw posting alternately (so load from other processes hits both
-       alike), each SQL call and COMMIT timed (wall), the rest is Python; total wall
-       and client CPU (``process_time``) per posting.
-    2. cProfile of the service: the top functions by own time.
-    """
-    from django.db import connection
-
-    ops = {
-        impl: _instrumented(impl, acc)
-        for impl, acc in (("service", service_account), ("raw", raw_account))
-    }
-    for op, _spent, _undo in ops.values():
-        for _ in range(WARMUP):
+    def hooked():
+        with connection.execute_wrapper(
+            lambda execute, sql, params, many, context: timed(
+                _phase_of(sql), execute, sql, params, many, context
+            )
+        ):
             op()
-    totals = {impl: {"wall": 0.0, "cpu": 0.0} for impl in ops}
-    for _op, spent, _undo in ops.values():
-        for key in spent:
-            spent[key] = 0.0
-    for _ in range(n):
-        for impl, (op, _spent, _undo) in ops.items():
-            wall, cpu = time.perf_counter(), time.process_time()
-            op()
-            totals[impl]["wall"] += time.perf_counter() - wall
-            totals[impl]["cpu"] += time.process_time() - cpu
-    phases, costs = {}, {}
-    for impl, (_op, spent, undo) in ops.items():
-        undo()
-        spent["python"] = totals[impl]["wall"] - sum(v for k, v in spent.items() if k != "python")
-        phases[impl] = {k: v / n * 1e6 for k, v in spent.items()}
-        costs[impl] = {k + "_us": v / n * 1e6 for k, v in totals[impl].items()}
 
-    op, _ = service_op(service_account)
-    for _ in range(WARMUP):
-        op()
+    return hooked, spent, lambda: None
+
+
+def _top_functions(op, n: int) -> list[tuple]:
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(n):
@@ -292,17 +300,57 @@ def profile_service(service_account: int, raw_account: int, n: int = 500) -> dic
         name = f"{short}:{line}({func})" if line else func
         rows.append((tottime, cumtime, ncalls, name))
     rows.sort(reverse=True)
+    return [(name, nc / n, tot / n * 1e6, cum / n * 1e6) for tot, cum, nc, name in rows[:12]]
+
+
+def profile_service(accounts: dict[str, int], n: int = 600) -> dict:
+    """One process, no contention: the three implementations call after call in turn
+    (raw, service, service with the chain off, the order rotating each time), so load
+    from other processes hits all alike; each SQL call timed (wall), the rest is
+    Python; total wall and client CPU (``process_time``) per posting. Then cProfile of
+    the service's top functions.
+
+    The chain's cost is judged here: alternating single calls on one machine state is
+    the finest pairing there is; separate runs of a few seconds differ by more than
+    what is measured whenever the shared machine's load moves."""
+    from django.db import connection
+
+    ops = {impl: _instrumented(impl, accounts[impl]) for impl in IMPLS}
+    for op, _spent, _undo in ops.values():
+        for _ in range(WARMUP):
+            op()
+    totals = {impl: {"wall": 0.0, "cpu": 0.0} for impl in ops}
+    samples = {impl: [] for impl in ops}
+    for _op, spent, _undo in ops.values():
+        for key in spent:
+            spent[key] = 0.0
+    order = list(ops)
+    for i in range(n):
+        for impl in order[i % len(order) :] + order[: i % len(order)]:  # rotating order
+            op = ops[impl][0]
+            wall, cpu = time.perf_counter(), time.process_time()
+            op()
+            took = time.perf_counter() - wall
+            samples[impl].append(took)
+            totals[impl]["wall"] += took
+            totals[impl]["cpu"] += time.process_time() - cpu
+    phases, costs = {}, {}
+    for impl, (_op, spent, undo) in ops.items():
+        undo()
+        spent["python"] = totals[impl]["wall"] - sum(v for k, v in spent.items() if k != "python")
+        phases[impl] = {k: v / n * 1e6 for k, v in spent.items()}
+        costs[impl] = {k + "_us": v / n * 1e6 for k, v in totals[impl].items()}
+        costs[impl]["median_us"] = statistics.median(samples[impl]) * 1e6
+    op, _ = service_op(accounts["service"])
+    top = _top_functions(op, n)
     connection.close()
     return {
         "postings": n,
         "costs": costs,
         "phases": [
-            (label, phases["service"][key], phases["raw"][key])
-            for key, label in PHASE_LABELS.items()
+            (label, *(phases[impl][key] for impl in IMPLS)) for key, label in PHASE_LABELS.items()
         ],
-        "top": [
-            (name, ncalls / n, tot / n * 1e6, cum / n * 1e6) for tot, cum, ncalls, name in rows[:12]
-        ],
+        "top": top,
     }
 
 
@@ -317,45 +365,30 @@ def count_service_queries(account_id: int) -> list[str]:
     return [q["sql"][:110] for q in ctx.captured_queries]
 
 
-def run() -> dict:
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
-    from django.db import connections
-
+def _accounts(actor) -> dict:
     from ledger.services.accounts import create_account
-    from ledger.services.actors import system_actor
 
-    actor = system_actor("bench")
     accounts = {}
     for impl in IMPLS:
-        for role in ("hot", "own-1", "own-2"):
+        for role in ("hot", "own-1", "own-2", "profile"):
+            slug = impl.replace(", ", "-").replace(" ", "-")
             accounts[(impl, role)] = create_account(
                 name=f"Bench posting {impl} {role}",
-                email=f"{impl}-{role}@bench.example",
+                email=f"{slug}-{role}@bench.example",
                 currency="GBP",
                 actor=actor,
             ).pk
-    profile_account, profile_raw_account = (
-        create_account(
-            name=f"Bench posting profile {impl}",
-            email=f"profile-{impl}@bench.example",
-            currency="GBP",
-            actor=actor,
-        ).pk
-        for impl in ("service", "raw")
-    )
-    connections.close_all()  # no connection shared with the spawned workers
+    return accounts
 
+
+def _rounds(accounts: dict) -> dict:
+    """Every configuration and implementation, ``ROUNDS`` times, the implementations of
+    one configuration back to back in a rotating order (the pairing of a round)."""
     samples = {(label, impl): [] for label, _, _ in CONFIGS for impl in IMPLS}
-    print(
-        f"posting: {len(CONFIGS)} configurations x {len(IMPLS)} implementations x "
-        f"{ROUNDS} rounds x {DURATION:g} s",
-        flush=True,
-    )
     for rnd in range(ROUNDS):
         for label, workers, mode in CONFIGS:
-            impls = IMPLS if (rnd % 2 == 0) else tuple(reversed(IMPLS))
-            for impl in impls:
+            shift = rnd % len(IMPLS)
+            for impl in IMPLS[shift:] + IMPLS[:shift]:
                 if mode == "hot":
                     ids = [accounts[(impl, "hot")]] * workers
                 else:
@@ -363,40 +396,65 @@ def run() -> dict:
                 r = run_config(impl, ids, DURATION)
                 samples[(label, impl)].append(r)
                 print(
-                    f"  round {rnd + 1} {label:<28} {impl:<7} {r['rate']:8.1f} postings/s "
+                    f"  round {rnd + 1} {label:<28} {impl:<18} {r['rate']:8.1f} postings/s "
                     f"(p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms)",
                     flush=True,
                 )
+    return samples
 
+
+def _figures(samples: dict) -> dict:
     figures = {}
-    for key, runs in samples.items():
-        figures[key] = {
-            # Best round: the one least disturbed by other load on a shared machine.
-            "rate": max(r["rate"] for r in runs),
+    for (label, impl), runs in samples.items():
+        raw_runs = samples[(label, "raw")]
+        off_runs = samples[(label, UNCHAINED)]
+        figures[(label, impl)] = {
+            "rate": statistics.median(r["rate"] for r in runs),
+            "best": max(r["rate"] for r in runs),
             "rates": [r["rate"] for r in runs],
+            # Paired with the raw / chain-off run of the same round.
+            "vs_raw": statistics.median(
+                r["rate"] / b["rate"] for r, b in zip(runs, raw_runs, strict=True)
+            ),
+            "vs_unchained": statistics.median(
+                r["rate"] / b["rate"] for r, b in zip(runs, off_runs, strict=True)
+            ),
             "p50_ms": statistics.median(r["p50_ms"] for r in runs),
             "p99_ms": statistics.median(r["p99_ms"] for r in runs),
             "count": sum(r["count"] for r in runs),
         }
+    return figures
 
-    queries = count_service_queries(profile_account)
-    profile = profile_service(profile_account, profile_raw_account)
 
-    verified = []
-    all_ids = sorted({*accounts.values(), profile_account, profile_raw_account})
+def run() -> dict:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from ledger.services.actors import system_actor
+
+    accounts = _accounts(system_actor("bench"))
+    print(
+        f"posting: {len(CONFIGS)} configurations x {len(IMPLS)} implementations x "
+        f"{ROUNDS} rounds x {DURATION:g} s",
+        flush=True,
+    )
+    figures = _figures(_rounds(accounts))
+    queries = count_service_queries(accounts[("service", "profile")])
+    profile = profile_service({impl: accounts[(impl, "profile")] for impl in IMPLS})
+
+    chained = sorted(pk for (impl, _role), pk in accounts.items() if impl != UNCHAINED)
     out, err = io.StringIO(), io.StringIO()
     try:
-        call_command("verify_ledger", account=all_ids, stdout=out, stderr=err)
+        call_command("verify_ledger", account=chained, require_chain=True, stdout=out, stderr=err)
         ok = True
     except CommandError as exc:
         ok = False
         err.write(str(exc))
-    verified.append((all_ids, ok, (out.getvalue() + err.getvalue()).strip()))
     return {
         "figures": figures,
         "queries": queries,
         "profile": profile,
-        "verified": verified,
+        "verified": [(chained, ok, (out.getvalue() + err.getvalue()).strip())],
         "duration": DURATION,
         "rounds": ROUNDS,
     }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark on a throw-away, durable PostgreSQL.
-# Starts the cluster (port BENCH_PG_PORT, default 55435), migrates, runs
-# `python -m bench.ledger_bench` (which writes bench/RESULTS.md and prints it), then the
-# wallet, API and member benchmarks, each appending its section to bench/RESULTS.md;
-# stops and deletes the cluster on exit, whatever happens. Exit 1 if any target failed.
+# Starts the cluster (port BENCH_PG_PORT, default 55435), migrates, collects the static
+# files (DEBUG is off: pages use the hashed names), runs `python -m bench.ledger_bench`
+# (statement pages, posting; writes bench/RESULTS.md), then the wallet, API and member
+# benchmarks, each appending its section to bench/RESULTS.md; stops and deletes the
+# cluster and the collected files on exit, whatever happens. Exit 1 if any target failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,12 +17,16 @@ unset DEBUG
 
 # A cluster left on this port by an interrupted run may have other settings or data.
 scripts/pg.sh stop
-trap 'scripts/pg.sh stop' EXIT
+STATIC_ROOT="$(mktemp -d /tmp/billfold-bench-static.XXXXXX)"
+export STATIC_ROOT
+trap 'scripts/pg.sh stop; rm -rf "$STATIC_ROOT"' EXIT
 DATABASE_URL="$(scripts/pg.sh start)"
 export DATABASE_URL
 echo "bench: PostgreSQL at $DATABASE_URL (durable commits)"
 
 .venv/bin/python manage.py migrate --noinput -v0
+.venv/bin/python manage.py collectstatic --noinput -v0
+start=$(date +%s)
 status=0
 .venv/bin/python -m bench.ledger_bench "$@" || status=1
 for bench in wallet_bench api_bench member_bench; do
@@ -31,5 +36,6 @@ for bench in wallet_bench api_bench member_bench; do
   { echo; cat "bench/.$bench.md"; } >> bench/RESULTS.md
   rm -f "bench/.$bench.md"
 done
-echo "bench: figures in bench/RESULTS.md (overall $([ $status = 0 ] && echo PASS || echo FAIL))"
+echo "bench: figures in bench/RESULTS.md (overall $([ $status = 0 ] && echo PASS || echo FAIL)," \
+  "$(( $(date +%s) - start )) s)"
 exit "$status"
