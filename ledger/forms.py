@@ -15,8 +15,12 @@ class AmountField(forms.CharField):
     """A non-negative amount as a Decimal. ``currency`` (set by the form once it knows
     the account) also checks the currency's decimal places; without it, storage's 4."""
 
-    def __init__(self, *, currency: str | None = None, positive: bool = False, **kwargs):
-        self.currency, self.positive = currency, positive
+    def __init__(
+        self, *, currency: str | None = None, positive: bool = False, signed: bool = False, **kwargs
+    ):
+        # signed: the sign is left to the form's own clean_<field> (the service's rule and
+        # words, e.g. "unit price cannot be negative ... give reductions as a credit memo").
+        self.currency, self.positive, self.signed = currency, positive, signed
         # No max_length: its validator would run on the Decimal; parse_decimal bounds the text.
         # No strip: " 1.00" is refused like everywhere else (one grammar, no spaces).
         kwargs.setdefault("strip", False)
@@ -42,7 +46,7 @@ class AmountField(forms.CharField):
                 raise forms.ValidationError(f"{amount} has more than {DECIMAL_PLACES} decimals.")
         if self.positive and amount <= 0:
             raise forms.ValidationError("Must be more than zero.")
-        if amount < 0:
+        if amount < 0 and not self.signed:
             raise forms.ValidationError("An amount cannot be negative.")
         return amount
 

@@ -75,7 +75,9 @@ class InvoiceLineForm(forms.ModelForm):
         initial=1, widget=forms.NumberInput(attrs={"step": "any", "style": "width: 8em"})
     )
     unit_price = AmountField(
-        label="Unit price", widget=forms.NumberInput(attrs={"step": "any", "style": "width: 9em"})
+        label="Unit price",
+        signed=True,  # clean_unit_price refuses a negative price in the service's words
+        widget=forms.NumberInput(attrs={"step": "any", "style": "width: 9em"}),
     )
 
     class Meta:
