@@ -23,8 +23,10 @@ from billing_site.api.invoice_serializers import (
 from billing_site.api.models import ApiScope
 from billing_site.api.payment_serializers import (
     CompleteInput,
+    DirectDebitInput,
     InvoicePayment,
     InvoiceRefunds,
+    PaymentSerializer,
     ReasonInput,
     ReversalInput,
 )
@@ -91,6 +93,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         "mark_paid": ApiScope.PAYMENTS,
         "refund": ApiScope.PAYMENTS,
         "payment_link": ApiScope.PAYMENTS,
+        "force_direct_debit": ApiScope.PAYMENTS,
     }
 
     def target(self):
@@ -136,6 +139,17 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         )
         body = {"invoice": self.locked(invoice), "payment": payment}
         return Response(InvoicePayment(body, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=DirectDebitInput, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"], url_path="force-direct-debit")
+    def force_direct_debit(self, request, pk=None):
+        """Collect an unpaid invoice now by direct debit: its waiting payment goes to the
+        gateway (``processing``) until the bank confirms or returns it; returns that
+        payment (scope ``payments``). Refused (409) when nothing waits to be paid."""
+        invoice, ctx = self.target()
+        data = self.input(DirectDebitInput, **ctx)
+        payment = services.force_direct_debit(invoice=invoice, iban=data["iban"], actor=self.actor)
+        return self.output(payment, PaymentSerializer)
 
     @extend_schema(request=ReversalInput, responses=InvoiceRefunds)
     @action(detail=True, methods=["post"])

@@ -99,6 +99,14 @@ class SendReceiptInput(serializers.Serializer):
     to = serializers.EmailField(required=False, help_text="Default: the account's email.")
 
 
+class DirectDebitInput(serializers.Serializer):
+    iban = serializers.CharField(
+        max_length=42,
+        help_text="The member's IBAN (spaces allowed). It is handed to the gateway and "
+        "never stored: the payment's gateway call keeps it masked.",
+    )
+
+
 class AllocationInput(serializers.Serializer):
     invoice = VisiblePrimaryKey(queryset=Invoice.objects.all())
     amount = MoneyField(positive=True, required=False, help_text="Default: what is due.")

@@ -10,6 +10,7 @@ from billing_site.api.models import ApiScope
 from billing_site.api.payment_serializers import (
     AssignInput,
     CompleteInput,
+    DirectDebitInput,
     PaymentCreate,
     PaymentFilter,
     PaymentSerializer,
@@ -103,6 +104,16 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
             note=data.get("note", ""),
             actor=self.actor,
         )
+        return self.output(done)
+
+    @extend_schema(request=DirectDebitInput, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"], url_path="direct-debit")
+    def direct_debit(self, request, pk=None):
+        """Collect a waiting payment by direct debit: ``processing`` until the bank
+        confirms (completed) or returns it. Refused (409) in any other status."""
+        payment, ctx = self.target()
+        data = self.input(DirectDebitInput, **ctx)
+        done = services.start_direct_debit(payment=payment, iban=data["iban"], actor=self.actor)
         return self.output(done)
 
     @extend_schema(request=ReasonInput, responses=PaymentSerializer)

@@ -76,6 +76,14 @@ class WalletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         tx = services.transfer_to_credit(wallet=wallet, amount=data["amount"], actor=self.actor)
         return self.output(tx, TransactionSerializer, status=201)
 
+    @extend_schema(request=None, responses=WalletSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close an empty wallet; refused (409) while money is available or held
+        (transfer it to account credit, or release the holds, first)."""
+        wallet = services.close_wallet(wallet=self.get_object(), actor=self.actor)
+        return self.output(wallet)
+
     @extend_schema(responses=TransactionPage, filters=False)
     @action(detail=True, methods=["get"], filter_backends=[])
     def transactions(self, request, pk=None):
