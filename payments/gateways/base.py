@@ -56,6 +56,15 @@ class Gateway(ABC):
     @abstractmethod
     def refund(self, refund_payment, *, original) -> Started: ...
 
+    # Mandates: the gateway keeps the IBAN; Billfold keeps the gateway's mandate id.
+    def register_mandate(self, *, iban: str, reference: str) -> str:
+        """Hand the member's mandate to the gateway; returns the gateway's mandate id."""
+        raise NotImplementedError(f"gateway {self.name!r} does not keep mandates")
+
+    def start_mandate_debit(self, payment, *, mandate: str) -> Started:
+        """Collect ``payment`` under a mandate registered with :meth:`register_mandate`."""
+        raise NotImplementedError(f"gateway {self.name!r} does not keep mandates")
+
     # --- incoming webhooks -------------------------------------------------------------
     def sign(self, body: bytes, timestamp: int | None = None) -> str:
         ts = int(time.time()) if timestamp is None else timestamp

@@ -10,7 +10,9 @@ an HTTP webhook). Test card numbers decide the outcome:
 
 Direct debits stay ``processing`` until a confirmation three days later; an IBAN
 ending in ``0002`` is returned a day after that confirmation (a SEPA return: the
-collection failed).
+collection failed). A mandate registered with such an IBAN is returned the same way:
+the sandbox's mandate id ends with the IBAN's last four characters, which is all the
+sandbox needs to remember of it.
 
 Refunds are confirmed (``refund.succeeded``) a minute later, except a refund of an
 amount whose pence are ``.13``, which fails (``refund.failed``: "card account closed").
@@ -70,6 +72,12 @@ class SandboxGateway(Gateway):
                 "payment.returned", reference, timedelta(days=4), reason="MD06 refund request"
             )
         return Started(reference)
+
+    def register_mandate(self, *, iban: str, reference: str) -> str:
+        return f"sbx_md_{secrets.token_hex(8)}_{iban.replace(' ', '')[-4:]}"
+
+    def start_mandate_debit(self, payment, *, mandate: str) -> Started:
+        return self.start_direct_debit(payment, iban=mandate)
 
     def refund(self, refund_payment, *, original) -> Started:
         reference = f"sbx_re_{secrets.token_hex(10)}"

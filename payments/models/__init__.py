@@ -9,6 +9,7 @@ from .gateways import (
     PaymentLink,
     SandboxEvent,
 )
+from .mandates import Mandate, MandateStatus
 from .payments import (
     ALLOWED_STATUSES,
     Direction,
@@ -28,6 +29,8 @@ __all__ = [
     "EventStatus",
     "GatewayEvent",
     "LinkState",
+    "Mandate",
+    "MandateStatus",
     "PaymentLink",
     "SandboxEvent",
     "Direction",

@@ -67,6 +67,14 @@ class GatewayCall(models.Model):
     payment = models.ForeignKey(
         "payments.Payment", on_delete=models.PROTECT, related_name="gateway_calls"
     )
+    mandate = models.ForeignKey(
+        "payments.Mandate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gateway_calls",
+        help_text="The mandate a direct debit was collected under (none: an IBAN typed).",
+    )
     status = models.CharField(max_length=10, choices=CallStatus.choices, default="pending")
     request = models.JSONField(default=dict, blank=True)
     reference = models.CharField(max_length=100, blank=True)

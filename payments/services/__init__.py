@@ -26,6 +26,7 @@ from .lifecycle import (
     expire_due_payments,
     send_receipt,
 )
+from .mandates import create_mandate, revoke_mandate
 from .reversals import record_dispute, refund_invoice, refund_payment
 from .transitions import available_transitions, check_permission, refusal
 from .wallet_flows import apply_wallet, request_wallet_top_up
@@ -39,6 +40,7 @@ __all__ = [
     "cancel_payment",
     "check_permission",
     "complete_gateway_payment",
+    "create_mandate",
     "create_payment_link",
     "create_receipt",
     "expire_due_payments",
@@ -57,6 +59,7 @@ __all__ = [
     "refund_payment",
     "refusal",
     "resolve_link",
+    "revoke_mandate",
     "request_wallet_top_up",
     "send_receipt",
     "start_card_payment",

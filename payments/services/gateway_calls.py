@@ -45,6 +45,8 @@ def _dispatch(gateway, call: GatewayCall, secrets: dict):
     payment = call.payment
     if call.kind == CallKind.CARD_PAYMENT:
         return gateway.start_card_payment(payment, card_number=secrets["card_number"])
+    if call.kind == CallKind.DIRECT_DEBIT and call.mandate_id:
+        return gateway.start_mandate_debit(payment, mandate=call.mandate.gateway_mandate)
     if call.kind == CallKind.DIRECT_DEBIT:
         return gateway.start_direct_debit(payment, iban=secrets["iban"])
     return gateway.refund(payment, original=payment.refund_of)
@@ -57,7 +59,9 @@ def send(call_id: int, **secrets) -> GatewayCall:
     claimed = GatewayCall.objects.filter(pk=call_id, status=CallStatus.PENDING).update(
         status=CallStatus.SENDING, attempts=F("attempts") + 1, started_at=timezone.now()
     )
-    call = GatewayCall.objects.select_related("payment", "payment__refund_of").get(pk=call_id)
+    call = GatewayCall.objects.select_related("payment", "payment__refund_of", "mandate").get(
+        pk=call_id
+    )
     if not claimed:
         return call
     gateway = gateways.by_name(call.gateway)
@@ -120,14 +124,14 @@ def _failed(call_id: int, error: str) -> None:
 
 def recover_unsent(*, older_than: timedelta = timedelta(minutes=10)) -> list[GatewayCall]:
     """Calls still ``pending`` long after they were recorded: the process stopped between
-    the commit and the call. A refund is sent now (it needs nothing secret); a payment
-    start cannot be (its card number or IBAN was never stored): it fails, and its
-    payment waits again for the member to pay."""
+    the commit and the call. A refund, or a direct debit under a stored mandate, is sent
+    now (it needs nothing secret); a payment start with a card number or a typed IBAN
+    cannot be (it was never stored): it fails, and its payment waits again."""
     cutoff = timezone.now() - older_than
     stale = GatewayCall.objects.filter(status=CallStatus.PENDING, created_at__lt=cutoff)
     done = []
     for call in stale.order_by("created_at", "id"):
-        if call.kind == CallKind.REFUND:
+        if call.kind == CallKind.REFUND or call.mandate_id:
             done.append(send(call.pk))
             continue
         claimed = GatewayCall.objects.filter(pk=call.pk, status=CallStatus.PENDING).update(

@@ -20,6 +20,7 @@ from .. import gateways
 from ..models import CallKind, LinkState, Payment, PaymentLink, PaymentStatus
 from .common import lock_payment, open_payment_for
 from .gateway_calls import mask_iban, record_intent, send_after_commit
+from .mandates import mandate_for
 from .transitions import apply, refusal, refuse
 from .waiting import awaiting_erp
 
@@ -82,27 +83,50 @@ def start_card_payment(*, payment: Payment | int, card_number: str, actor: Actor
     return _after(started)
 
 
-def start_direct_debit(*, payment: Payment | int, iban: str, actor: Actor) -> Payment:
+def clean_iban(iban: str | None) -> str:
+    """The IBAN without spaces, upper case; refused (``iban``) unless it looks like one."""
     iban = (iban or "").replace(" ", "").upper()
     if not (15 <= len(iban) <= 34 and iban[:2].isalpha() and iban[2:].isalnum()):
         raise InvalidInput("iban: not an IBAN (country code, then 13 to 32 characters).", "iban")
+    return iban
+
+
+def start_direct_debit(
+    *, payment: Payment | int, actor: Actor, iban: str | None = None, mandate=None
+) -> Payment:
+    """Collect a waiting payment by direct debit: with the IBAN typed (used once, never
+    stored), else under ``mandate`` or, by default, the account's active mandate."""
+    if iban and mandate is not None:
+        raise InvalidInput("iban: give an IBAN or a mandate, not both.", field="iban")
+    iban = clean_iban(iban) if iban else None
     with transaction.atomic():
         _account, locked = lock_payment(payment)
-        started, call = _start(
-            locked, CallKind.DIRECT_DEBIT, "direct_debit", actor, {"iban": mask_iban(iban)}
+        chosen = None if iban else mandate_for(locked, mandate)  # under the account lock
+        request = (
+            {"iban": mask_iban(iban)}
+            if iban
+            else {"mandate": chosen.reference, "iban": chosen.iban_masked}
         )
-        send_after_commit(call, iban=iban)
+        started, call = _start(locked, CallKind.DIRECT_DEBIT, "direct_debit", actor, request)
+        if chosen is not None:
+            call.mandate = chosen
+            call.save(update_fields=["mandate"])
+            send_after_commit(call)
+        else:
+            send_after_commit(call, iban=iban)
     return _after(started)
 
 
-def force_direct_debit(*, invoice: Invoice | int, iban: str, actor: Actor) -> Payment:
+def force_direct_debit(
+    *, invoice: Invoice | int, actor: Actor, iban: str | None = None, mandate=None
+) -> Payment:
     """Staff collect an unpaid invoice by direct debit now (the member's mandate)."""
     with transaction.atomic():
         _account, locked = ledger.lock_invoice(invoice)
         payment = open_payment_for(locked)
         if locked.status not in OPEN or payment is None:
             raise StateConflict(f"Invoice {locked} has no payment waiting.", field="invoice")
-        return start_direct_debit(payment=payment.pk, iban=iban, actor=actor)
+        return start_direct_debit(payment=payment.pk, iban=iban, mandate=mandate, actor=actor)
 
 
 # --- payment links ---------------------------------------------------------------------
