@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",  # login lockouts (after django.contrib.auth: its admin lists the attempts)
     "csp",
+    "django_tasks",  # the job runner (README "Jobs"): django.tasks backport
+    "django_tasks_db",  # its database backend: jobs as rows, `manage.py db_worker`
+    # The outbox of business events: below every domain app, which may all emit.
+    "events",
     # Domain apps, lowest first: payments -> wallets -> ledger (imports run that way).
     "ledger",
     "wallets",

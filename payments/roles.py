@@ -5,7 +5,7 @@ BILLING_ADMIN = "Billing admin"
 BILLING_CLERK = "Billing clerk"
 AUDITOR = "Auditor"
 
-BILLING_APPS = ("ledger", "payments", "wallets")
+BILLING_APPS = ("ledger", "payments", "wallets", "events")
 # API keys are credentials: only billing admins see or manage them (app label of
 # ``billing_site.api``; a label, not an import). So are django-axes' login attempts:
 # billing admins see them and unlock a login by deleting its attempts.

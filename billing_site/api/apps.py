@@ -7,3 +7,8 @@ class ApiConfig(AppConfig):
     name = "billing_site.api"
     label = "api"
     verbose_name = "API access"
+
+    def ready(self):
+        from billing_site.api.event_renderers import register_all
+
+        register_all()  # events' payloads show objects as the API does (events.rendering)

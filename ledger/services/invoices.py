@@ -13,6 +13,9 @@ from django.utils import timezone
 from django_fsm import can_proceed
 from moneyed import Money
 
+from events import services as events
+from events.models import EventType
+
 from ..errors import InvalidInput, StateConflict
 from ..locks import lock_invoice, lock_row
 from ..models import (
@@ -373,8 +376,13 @@ def settle_invoice(
         target = InvoiceStatus.PARTIALLY_PAID
     else:
         target = InvoiceStatus.DUE
+    became_paid = target == InvoiceStatus.PAID and invoice.status != InvoiceStatus.PAID
     invoice._settle(target)
     invoice.save(
         update_fields=["status", "amount_paid", "amount_refunded", "amount_credited", "currency"]
     )
+    if became_paid:  # wherever the money came from: one place an invoice becomes paid
+        events.emit(
+            EventType.INVOICE_PAID, account=invoice.account_id, objects={"invoice": invoice}
+        )
     return invoice

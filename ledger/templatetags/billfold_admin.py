@@ -17,7 +17,7 @@ DAILY = (
     "payments.Payment",
     "wallets.Wallet",
 )
-RECORD_APPS = ("ledger", "payments", "wallets", "documents")
+RECORD_APPS = ("ledger", "payments", "wallets", "documents", "events")
 LABELS = {"payments.PaymentBatch": "Group payments"}
 
 

@@ -10,6 +10,8 @@ from datetime import datetime
 from django.db import transaction
 from moneyed import Money
 
+from events import services as events
+from events.models import EventType
 from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
 from ledger.models import Account, EntryKind, Invoice
@@ -167,6 +169,7 @@ def complete(
     note: str,
     at,
     name: str = "mark_paid",
+    announce: bool = True,
 ) -> Payment:
     """Complete a locked payment for ``amount`` (transition ``name``: staff's
     ``mark_paid`` or a gateway's ``complete_from_gateway``), then credit its wallet, or
@@ -174,7 +177,10 @@ def complete(
 
     Staff can only complete a payment whose invoice still owes. A gateway's money is
     never refused: what its invoice no longer needs (settled, cancelled or reduced
-    meanwhile) stays as account credit, said in the history (SPEC section 5)."""
+    meanwhile) stays as account credit, said in the history (SPEC section 5).
+
+    ``announce``: emit ``payment.completed`` here (a caller that allocates the money
+    afterwards, the group payment, emits it itself once it has)."""
     method = _completing_method(payment, name, method)
     invoice = None
     if payment.invoice_id:
@@ -195,11 +201,23 @@ def complete(
     )
     if payment.wallet_id:
         _credit_wallet(payment, amount, actor, at)
-        return freeze_received(payment)
-    _post_received(payment, account, invoice, amount, actor, at)
-    if invoice is not None and invoice.status in OPEN:
-        open_waiting_payment(invoice, account, actor, at=at, reason="rest of a part payment")
-    return freeze_received(payment)  # a receipt's money-received version, frozen now
+    else:
+        _post_received(payment, account, invoice, amount, actor, at)
+        if invoice is not None and invoice.status in OPEN:
+            open_waiting_payment(invoice, account, actor, at=at, reason="rest of a part payment")
+    payment = freeze_received(payment)  # a receipt's money-received version, frozen now
+    if announce:
+        announce_completed(payment)
+    return payment
+
+
+def announce_completed(payment: Payment) -> None:
+    """``payment.completed``: an incoming payment's money arrived (staff, a gateway, a
+    group payment's part, a top-up). Paid-from-balance payments move no money: their
+    invoice's ``invoice.paid`` tells it."""
+    events.emit(
+        EventType.PAYMENT_COMPLETED, account=payment.account_id, objects={"payment": payment}
+    )
 
 
 def mark_payment_paid(

@@ -31,6 +31,7 @@ from .gateway_calls import record_intent, send_after_commit
 from .reversal_steps import (
     Reversal,
     amount_to_reverse,
+    announce_reversal,
     carry_out,
     check_plan,
     lock_for_reversal,
@@ -170,7 +171,9 @@ def confirm_refund(refund: Payment, *, actor: Actor, detail: str = "", at=None) 
         at,
     )
     reason = "the gateway confirmed the refund" + (f" ({detail})" if detail else "")
-    return apply(refund, "complete_from_gateway", actor=actor, at=at, reason=reason)
+    apply(refund, "complete_from_gateway", actor=actor, at=at, reason=reason)
+    announce_reversal(original, refund, Reversal.REFUND)
+    return refund
 
 
 def fail_refund(refund: Payment, *, reason: str, actor: Actor) -> Payment:

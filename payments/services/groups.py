@@ -12,7 +12,7 @@ from ledger.services import Actor
 
 from ..models import PaymentBatch, PaymentType
 from .common import create_payment
-from .completion import clean_method, complete
+from .completion import announce_completed, clean_method, complete
 from .credit import allocate
 from .waiting import awaiting_erp, sync_open_payment
 
@@ -89,10 +89,12 @@ def _pay_account(
         reference=reference,
         note=f"Group payment {batch.pk} ({batch.group})",
         at=at,
+        announce=False,
     )
     for invoice, part in parts:
         allocate(payment, invoice, part, actor, at)
         sync_open_payment(invoice, actor, reason=f"group payment {batch.pk}")
+    announce_completed(payment)  # with its allocations
 
 
 def record_group_payment(

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from moneyed import Money
 
+from events import services as events
+from events.models import EventType
 from ledger import services as ledger
 from ledger.models import Account, Invoice
 from ledger.services import Actor
@@ -61,6 +63,11 @@ def issue_invoice(
     with transaction.atomic():
         invoice, _entries = ledger.post_invoice(
             invoice=invoice, actor=actor, at=at, due_date=due_date
+        )
+        # Announced as it is issued, before the holds and credit that may pay it
+        # (their credit_memo.created and invoice.paid follow, in that order).
+        events.emit(
+            EventType.INVOICE_ISSUED, account=invoice.account_id, objects={"invoice": invoice}
         )
         # Wallet holds reserved for the invoice become prepayment credit memos first.
         wallets.capture_holds(invoice=invoice, actor=actor, at=at)

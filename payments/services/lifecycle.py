@@ -5,6 +5,8 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from events import services as events
+from events.models import EventType
 from ledger import services as ledger
 from ledger.errors import InvalidInput
 from ledger.models import Invoice
@@ -34,6 +36,9 @@ def cancel_invoice(*, invoice: Invoice | int, actor: Actor, reason: str = "", at
         wallets.release_holds(invoice=locked, actor=actor, reason="cancelled", at=at)
         if payment is not None:
             apply(payment, "cancel", actor=actor, reason=reason or "invoice cancelled", at=at)
+        events.emit(
+            EventType.INVOICE_CANCELLED, account=locked.account_id, objects={"invoice": locked}
+        )
         return locked
 
 

@@ -11,6 +11,8 @@ from enum import StrEnum
 from django.utils import timezone
 from moneyed import Money
 
+from events import services as events
+from events.models import EventType
 from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
 from ledger.models import Account, EntryKind, Invoice
@@ -330,3 +332,24 @@ def _top_up_rest(original: Payment, rest: Money, kind: Reversal, reason: str) ->
     if kind is Reversal.RETURN:
         return kind.describe(original, f"wallet top-up: {spent}", reason)
     return f"Chargeback of wallet top-up {original.number}: {spent}"
+
+
+# The event each reversal is announced by, once its money has moved (a refund through a
+# gateway: when the gateway confirms it, ``gateway_refunds.confirm_refund``). A returned
+# direct debit is a failed collection: ``payment.failed``, like a gateway's decline.
+REVERSAL_EVENTS = {
+    Reversal.REFUND: EventType.PAYMENT_REFUNDED,
+    Reversal.DISPUTE: EventType.PAYMENT_DISPUTED,
+    Reversal.RETURN: EventType.PAYMENT_FAILED,
+}
+
+
+def announce_reversal(original: Payment, reversal: Payment, kind: Reversal) -> None:
+    """``payment.refunded`` / ``disputed`` / ``failed``: the original payment (with what
+    is reversed of it) and the outgoing payment, under ``refund`` / ``dispute`` /
+    ``return``."""
+    events.emit(
+        REVERSAL_EVENTS[kind],
+        account=original.account_id,
+        objects={"payment": original, kind.value: reversal},
+    )

@@ -28,6 +28,7 @@ from .gateway_refunds import refunding_on, request_refund
 from .reversal_steps import (
     Reversal,
     amount_to_reverse,
+    announce_reversal,
     carry_out,
     check_plan,
     lock_for_reversal,
@@ -55,7 +56,9 @@ def _reverse(
         account, original, invoices = lock_for_reversal(payment)
         money = amount_to_reverse(original, amount, account.currency, kind)
         if original.wallet_id:
-            return reverse_top_up(original, account, money, actor, reason, kind, at)
+            reversal = reverse_top_up(original, account, money, actor, reason, kind, at)
+            announce_reversal(original, reversal, kind)
+            return reversal
         from_credit, parts, left = plan(original, money, invoice_id)
         label = invoices.get(invoice_id) or invoice_id
         check_plan(original, account, money, from_credit, left, label, kind)
@@ -77,6 +80,7 @@ def _reverse(
             actor,
             at,
         )
+        announce_reversal(original, reversal, kind)
         return reversal
 
 

@@ -5,6 +5,8 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from events import services as events
+from events.models import EventType
 from ledger.errors import StateConflict
 from ledger.services import Actor
 
@@ -87,6 +89,11 @@ def apply(
         payment.completed_at = at or timezone.now()
     payment.save(update_fields=["status", "completed_at", *extra_fields])
     log_transition(payment, name=name, source=source, actor=actor, reason=reason, at=at)
+    if name == "fail_processing" and payment.direction == "incoming":
+        # A gateway declined the payment or its call failed: it waits again.
+        events.emit(
+            EventType.PAYMENT_FAILED, account=payment.account_id, objects={"payment": payment}
+        )
     return payment
 
 

@@ -13,6 +13,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
+from events import rendering as event_rendering
+from events import services as events
+from events.models import EventType
 from ledger import prepared
 from ledger import services as ledger
 from ledger.errors import InsufficientFunds, InvalidInput, StateConflict
@@ -145,7 +148,7 @@ def top_up(
         require_active(locked)
         money = positive(amount, locked.currency)
         kind = TxKind.GRANT if grant else TxKind.TOP_UP
-        return record(
+        tx = record(
             locked,
             kind,
             money,
@@ -156,6 +159,13 @@ def top_up(
             source=source,
             at=at,
         )
+        paid_by = source if event_rendering.has_renderer(source) else None
+        events.emit(
+            EventType.WALLET_TOPPED_UP,
+            account=locked.account_id,
+            objects={"wallet": locked, "payment": paid_by},
+        )
+        return tx
 
 
 def take_back(

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from moneyed import Money
 
+from events import services as events
+from events.models import EventType
 from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
 from ledger.locks import lock_row
@@ -120,6 +122,10 @@ def _prepay_lines(
     if left.amount > 0:  # pragma: no cover - callers cap at the amount due
         raise StateConflict(f"Invoice {invoice}: its lines cannot take {format_money(left)} more.")
     ledger.post(account=invoice.account_id, postings=postings, actor=actor, at=at)
+    for memo in memos:
+        events.emit(
+            EventType.CREDIT_MEMO_CREATED, account=invoice.account_id, objects={"credit_memo": memo}
+        )
     ledger.settle_invoice(invoice=invoice, credited=amount)
     return memos
 

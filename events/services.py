@@ -1,0 +1,91 @@
+"""Writing events: ``emit`` inside the transaction of the effect, so a rolled-back
+operation leaves no event and a committed one exactly one.
+
+Lock order: the account's ``EventCounter`` row is taken by ``emit`` and held until
+commit; it comes after every other lock of ``ledger.locks`` (like the numbering
+counters), so call ``emit`` once the operation's rows are locked and written.
+"""
+
+from collections.abc import Iterable, Mapping
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Model
+
+from . import rendering
+from .models import ConsumedEvent, Event, EventCounter, EventType
+
+_NEXT_SEQ = (
+    "INSERT INTO {table} (account_id, last_seq) VALUES (%s, 1) "
+    "ON CONFLICT (account_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
+    "RETURNING last_seq"
+)
+
+
+def _pk(obj: Model | int) -> int:
+    return obj.pk if isinstance(obj, Model) else int(obj)
+
+
+def next_seq(account_id: int) -> int:
+    """The account's next event number: one upsert that locks its counter row until
+    commit (PostgreSQL and SQLite ≥ 3.35 both speak ``ON CONFLICT ... RETURNING``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_SEQ.format(table=EventCounter._meta.db_table), [account_id])
+        return cursor.fetchone()[0]
+
+
+def outbox_enabled() -> bool:
+    """``BILLFOLD_OUTBOX = False`` is for the benchmark's "outbox off" runs only (a
+    Django setting, not an environment variable: production always writes events)."""
+    return getattr(settings, "BILLFOLD_OUTBOX", True)
+
+
+def emit(
+    type: str, *, account: Model | int, objects: Mapping[str, Model | dict | None]
+) -> Event | None:
+    """Write one event of ``type`` for ``account`` with ``objects`` rendered as the API
+    shows them (``{"invoice": invoice, "payment": payment}``; a dict is taken as is).
+
+    Must run inside the effect's ``transaction.atomic()``: outside one the event and its
+    effect could be committed apart, which is what the outbox exists to prevent.
+    """
+    if type not in EventType.values:
+        raise ValueError(f"events: unknown event type {type!r}; one of {EventType.values}.")
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError(
+            f"events: emit({type!r}) outside transaction.atomic(); emit inside the "
+            "transaction of the effect."
+        )
+    if not outbox_enabled():
+        return None
+    payload = {
+        name: obj if isinstance(obj, dict) or obj is None else rendering.render(obj)
+        for name, obj in objects.items()
+    }
+    account_id = _pk(account)
+    return Event.objects.create(
+        type=type, account_id=account_id, seq=next_seq(account_id), payload=payload
+    )
+
+
+def emit_invoice_overdue(invoice: Model) -> Event | None:
+    """For the overdue job (another piece of work): the invoice has passed its due date."""
+    return emit(EventType.INVOICE_OVERDUE, account=invoice.account_id, objects={"invoice": invoice})
+
+
+def emit_wallet_low_balance(wallet: Model) -> Event | None:
+    """For wallet alerts (another piece of work): available fell below the threshold."""
+    return emit(EventType.WALLET_LOW_BALANCE, account=wallet.account_id, objects={"wallet": wallet})
+
+
+def emit_wallet_depleted(wallet: Model) -> Event | None:
+    """For wallet alerts (another piece of work): available reached zero."""
+    return emit(EventType.WALLET_DEPLETED, account=wallet.account_id, objects={"wallet": wallet})
+
+
+def mark_consumed(*, consumer: str, events: Iterable[Event]) -> int:
+    """Mark ``events`` as taken by ``consumer`` (in the consumer's transaction, with
+    whatever it wrote for them); an event already marked is left as it is."""
+    rows = [ConsumedEvent(consumer=consumer, event=event) for event in events]
+    created = ConsumedEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(created)
