@@ -1,9 +1,10 @@
 """Staff admin of the payments app. Registered here: invoices (their page carries the
 payment actions), wallets (top-up is a payment), payment transitions, gateway events,
-payment links, sandbox events. ``PaymentAdmin`` is defined here and registered by the
-documents layer, which adds the receipt PDF and *send receipt*."""
+payment links, sandbox events, direct-debit mandates (and the account's *Mandates*
+tab). ``PaymentAdmin`` is defined here and registered by the documents layer, which
+adds the receipt PDF and *send receipt*."""
 
-from . import gateways, groups, invoices, wallets
+from . import gateways, groups, invoices, mandates, wallets
 from .payments import PaymentAdmin, PaymentTransitionAdmin
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "gateways",
     "groups",
     "invoices",
+    "mandates",
     "wallets",
 ]

@@ -25,7 +25,7 @@ from ..services.gateway_refunds import retry_refund
 from ..services.transitions import METHOD_CHOSEN_IN_FORM, refusal, transition_permission
 from . import forms as f
 from .assign import AssignForm
-from .payment_extras import DirectDebitForm, assigned_words, figures
+from .payment_extras import DirectDebitForm, assigned_words, direct_debit_figures, figures
 
 
 def _judged_method(payment: Payment, name: str) -> str | None:
@@ -160,13 +160,14 @@ PAYMENT_ACTIONS = {
         label="Collect by direct debit",
         permission="payments.mark_paid",
         form=DirectDebitForm,
-        run=lambda p, a, d: start_direct_debit(payment=p.pk, iban=d["iban"], actor=a),
+        form_needs_object=True,
+        run=lambda p, a, d: start_direct_debit(payment=p.pk, iban=d.get("iban") or None, actor=a),
         done="Payment {number}: direct debit sent to the bank; processing until it confirms.",
         offered=lambda p, user: (
             refusal(p, "start_processing", method="direct_debit") is None
             and p.method in ("", "direct_debit")
         ),
-        context=figures,
+        context=lambda p: figures(p) + direct_debit_figures(p),
         help="Collect the money from the member's bank account under their mandate. The "
         "payment is processing until the bank confirms (or returns it).",
     ),

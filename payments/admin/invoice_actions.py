@@ -21,7 +21,7 @@ from ..models import Payment, PaymentStatus
 from .forms import AmountReasonForm, MarkPaidForm
 from .invoice_extras import cancelled_words, invoice_figures, issued_words
 from .link_email import create_link, link_done
-from .payment_extras import DirectDebitForm
+from .payment_extras import DirectDebitForm, direct_debit_figures
 
 
 class LinkForm(forms.Form):
@@ -184,10 +184,13 @@ INVOICE_ACTIONS = {
         label="Force direct debit",
         permission="payments.mark_paid",
         form=DirectDebitForm,
-        run=lambda inv, a, d: services.force_direct_debit(invoice=inv.pk, iban=d["iban"], actor=a),
+        form_needs_object=True,
+        run=lambda inv, a, d: services.force_direct_debit(
+            invoice=inv.pk, iban=d.get("iban") or None, actor=a
+        ),
         done="Direct debit started for invoice {number}: processing until the bank confirms.",
         offered=lambda inv, user: inv.status in OPEN,
-        context=invoice_figures,
+        context=lambda inv: invoice_figures(inv) + direct_debit_figures(inv),
     ),
     "payment_link": ObjectAction(
         label="Payment link",

@@ -6,6 +6,7 @@ from django import forms
 from ledger.money import format_money
 
 from ..models import Payment, PaymentStatus
+from ..selectors import active_mandate
 
 
 def figures(p: Payment) -> list[tuple[str, object]]:
@@ -30,7 +31,27 @@ def figures(p: Payment) -> list[tuple[str, object]]:
 
 
 class DirectDebitForm(forms.Form):
+    """The IBAN is optional when the account has an active mandate (used by default)."""
+
     iban = forms.CharField(max_length=42, label="IBAN of the member's mandate")
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        mandate = active_mandate(obj.account_id) if obj is not None else None
+        if mandate is not None:
+            self.fields["iban"].required = False
+            self.fields["iban"].label = "IBAN (optional)"
+            self.fields["iban"].help_text = (
+                f"Leave empty to collect under the account's mandate {mandate.reference} "
+                f"({mandate.iban_masked})."
+            )
+
+
+def direct_debit_figures(p) -> list[tuple[str, object]]:
+    """The mandate a direct debit would use, under the page's other figures."""
+    mandate = active_mandate(p.account_id)
+    words = f"{mandate.reference} ({mandate.iban_masked})" if mandate else "none: type the IBAN"
+    return [("Direct-debit mandate", words)]
 
 
 def assigned_words(allocations) -> str:
