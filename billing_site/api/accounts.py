@@ -3,8 +3,9 @@
 Accounts: list, read, create (``services.create_account``), edit the plain fields the
 admin edits (never balance or sequence; the currency only while nothing was posted),
 delete only while nothing was posted or invoiced, and read an account's whole position
-(``position/``). Groups: list, read, create, and record a payment for the whole group
-(``payments/``: split over its accounts' open invoices, oldest due first).
+(``position/``) and its direct-debit mandates (``mandates/``). Groups: list, read,
+create, and record a payment for the whole group (``payments/``: split over its
+accounts' open invoices, oldest due first).
 """
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from billing_site.api.account_serializers import (
 )
 from billing_site.api.base import ApiViewSet
 from billing_site.api.fields import MoneyField
+from billing_site.api.mandates import AccountMandatesMixin
 from billing_site.api.models import ApiScope
 from billing_site.api.permissions import is_restricted, restrict, restrict_groups
 from billing_site.api.statements import StatementMixin
@@ -112,6 +114,7 @@ EDITABLE = services.EDITABLE_FIELDS
 
 @extend_schema(tags=["accounts"])
 class AccountViewSet(
+    AccountMandatesMixin,
     StatementMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -127,6 +130,7 @@ class AccountViewSet(
     filterset_class = AccountFilter
     account_path = "pk"
     write_scope = ApiScope.WRITE
+    scopes = {"create_mandate": ApiScope.PAYMENTS}
 
     def perform_create(self, serializer):
         data = serializer.validated_data

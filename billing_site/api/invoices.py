@@ -145,10 +145,17 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     def force_direct_debit(self, request, pk=None):
         """Collect an unpaid invoice now by direct debit: its waiting payment goes to the
         gateway (``processing``) until the bank confirms or returns it; returns that
-        payment (scope ``payments``). Refused (409) when nothing waits to be paid."""
+        payment (scope ``payments``). Under the account's active mandate unless an IBAN
+        or another mandate is given. Refused (409) when nothing waits to be paid; 422
+        without an IBAN when the account has no active mandate."""
         invoice, ctx = self.target()
         data = self.input(DirectDebitInput, **ctx)
-        payment = services.force_direct_debit(invoice=invoice, iban=data["iban"], actor=self.actor)
+        payment = services.force_direct_debit(
+            invoice=invoice,
+            iban=data.get("iban") or None,
+            mandate=data.get("mandate"),
+            actor=self.actor,
+        )
         return self.output(payment, PaymentSerializer)
 
     @extend_schema(request=ReversalInput, responses=InvoiceRefunds)

@@ -5,7 +5,7 @@ from billing_site.api.accounts import VisiblePrimaryKey
 from billing_site.api.fields import MoneyField
 from billing_site.api.invoice_serializers import InvoiceSerializer
 from ledger.models import Account, Invoice
-from payments.models import Payment, PaymentMethod, PaymentStatus, PaymentType
+from payments.models import Mandate, Payment, PaymentMethod, PaymentStatus, PaymentType
 from payments.models.payments import MANUAL_METHODS, RECEIPT_METHODS
 
 
@@ -102,8 +102,14 @@ class SendReceiptInput(serializers.Serializer):
 class DirectDebitInput(serializers.Serializer):
     iban = serializers.CharField(
         max_length=42,
-        help_text="The member's IBAN (spaces allowed). It is handed to the gateway and "
-        "never stored: the payment's gateway call keeps it masked.",
+        required=False,
+        help_text="The member's IBAN (spaces allowed), used once: handed to the gateway and "
+        "never stored. Default: collect under the account's active mandate.",
+    )
+    mandate = VisiblePrimaryKey(
+        queryset=Mandate.objects.all(),
+        required=False,
+        help_text="A mandate of the account (default: its active one). Not with `iban`.",
     )
 
 

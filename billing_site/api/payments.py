@@ -110,10 +110,16 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @action(detail=True, methods=["post"], url_path="direct-debit")
     def direct_debit(self, request, pk=None):
         """Collect a waiting payment by direct debit: ``processing`` until the bank
-        confirms (completed) or returns it. Refused (409) in any other status."""
+        confirms (completed) or returns it; under the account's active mandate unless an
+        IBAN or another mandate is given. Refused (409) in any other status."""
         payment, ctx = self.target()
         data = self.input(DirectDebitInput, **ctx)
-        done = services.start_direct_debit(payment=payment, iban=data["iban"], actor=self.actor)
+        done = services.start_direct_debit(
+            payment=payment,
+            iban=data.get("iban") or None,
+            mandate=data.get("mandate"),
+            actor=self.actor,
+        )
         return self.output(done)
 
     @extend_schema(request=ReasonInput, responses=PaymentSerializer)

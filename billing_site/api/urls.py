@@ -16,6 +16,7 @@ from billing_site.api.accounts import AccountGroupViewSet, AccountViewSet
 from billing_site.api.credit_memos import CreditMemoViewSet
 from billing_site.api.errors import not_found_view
 from billing_site.api.invoices import InvoiceViewSet
+from billing_site.api.mandates import MandateViewSet
 from billing_site.api.payments import PaymentViewSet
 from billing_site.api.wallets import WalletViewSet
 
@@ -26,6 +27,7 @@ router.register("invoices", InvoiceViewSet, basename="api-invoice")
 router.register("payments", PaymentViewSet, basename="api-payment")
 router.register("wallets", WalletViewSet, basename="api-wallet")
 router.register("credit-memos", CreditMemoViewSet, basename="api-credit-memo")
+router.register("mandates", MandateViewSet, basename="api-mandate")
 
 urlpatterns = [
     # Plain views (not DRF): a gateway signs its body, it has no API key.

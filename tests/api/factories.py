@@ -1,12 +1,13 @@
 """A small world of objects for the API tests, built through the services."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from ledger import services as ledger
 from ledger.models import Account, AccountGroup, Invoice
 from ledger.services import LineSpec
 from payments import services as pay
-from payments.models import Payment
+from payments.models import Mandate, Payment
 from wallets import services as wallets
 from wallets.models import CreditMemo, Hold, Wallet
 
@@ -40,6 +41,7 @@ class Side:
     wallet: Wallet
     hold: Hold
     memo: CreditMemo
+    mandate: Mandate
 
 
 def side(name: str) -> Side:
@@ -64,6 +66,13 @@ def side(name: str) -> Side:
         wallet=wallet,
         hold=hold,
         memo=CreditMemo.objects.filter(invoice=issued).first(),
+        mandate=pay.create_mandate(
+            account=account,
+            reference=f"MD-{name}",
+            signed_on=date(2026, 1, 5),
+            iban="DE89 3704 0044 0532 0130 00",
+            actor=ACTOR,
+        ),
     )
 
 
@@ -76,6 +85,7 @@ def ids_of(s: Side) -> dict:
         "payments": s.payment.pk,
         "wallets": s.wallet.pk,
         "credit-memos": s.memo.pk,
+        "mandates": s.mandate.pk,
         "line_id": s.draft.lines.first().pk,
         "hold_id": s.hold.pk,
     }
