@@ -151,3 +151,16 @@ def test_an_unsent_mandate_debit_is_sent_later(account, actor, issue):
     GatewayCall.objects.update(created_at=timezone.now() - timedelta(hours=1))
     [call] = recover_unsent()
     assert call.status == "accepted" and fresh(payment).status == "processing"
+
+
+def test_billing_admins_add_and_revoke_mandates_clerks_and_auditors_see_them():
+    from django.contrib.auth.models import Group
+
+    from payments.roles import AUDITOR, BILLING_ADMIN, BILLING_CLERK
+
+    def codenames(name):
+        perms = Group.objects.get(name=name).permissions.filter(content_type__model="mandate")
+        return set(perms.values_list("codename", flat=True))
+
+    assert {"add_mandate", "revoke_mandate", "view_mandate"} <= codenames(BILLING_ADMIN)
+    assert codenames(BILLING_CLERK) == codenames(AUDITOR) == {"view_mandate"}
