@@ -15,6 +15,7 @@ from billing_site.api import webhooks
 from billing_site.api.accounts import AccountGroupViewSet, AccountViewSet
 from billing_site.api.credit_memos import CreditMemoViewSet
 from billing_site.api.errors import not_found_view
+from billing_site.api.events import EventViewSet
 from billing_site.api.invoices import InvoiceViewSet
 from billing_site.api.mandates import MandateViewSet
 from billing_site.api.payments import PaymentViewSet
@@ -28,6 +29,7 @@ router.register("payments", PaymentViewSet, basename="api-payment")
 router.register("wallets", WalletViewSet, basename="api-wallet")
 router.register("credit-memos", CreditMemoViewSet, basename="api-credit-memo")
 router.register("mandates", MandateViewSet, basename="api-mandate")
+router.register("events", EventViewSet, basename="api-event")
 
 urlpatterns = [
     # Plain views (not DRF): a gateway signs its body, it has no API key.

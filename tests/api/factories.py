@@ -76,6 +76,12 @@ def side(name: str) -> Side:
     )
 
 
+def _first_event(account) -> str:
+    from events.models import Event
+
+    return str(Event.objects.filter(account=account).order_by("seq").first().pk)
+
+
 def ids_of(s: Side) -> dict:
     """Path parameters pointing at this side's objects, per resource."""
     return {
@@ -86,6 +92,7 @@ def ids_of(s: Side) -> dict:
         "wallets": s.wallet.pk,
         "credit-memos": s.memo.pk,
         "mandates": s.mandate.pk,
+        "events": _first_event(s.account),
         "line_id": s.draft.lines.first().pk,
         "hold_id": s.hold.pk,
     }
