@@ -15,10 +15,14 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 ## Demo on SQLite at http://127.0.0.1:8000 (staff: demo-staff / member: demo-member).
+## The periodic jobs (expiry, sandbox deliveries, receipt emails) run beside the server:
+## the scheduler on the immediate backend runs each job itself (no worker on SQLite).
 run: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@set -euo pipefail; export DEBUG=1 BILLFOLD_JOBS=immediate; \
+	$(BIN)/python manage.py schedule_jobs & jobs=$$!; trap 'kill $$jobs 2>/dev/null || true' EXIT; \
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## A local production-like run: DEBUG off, gunicorn (gunicorn.conf.py), static files by
 ## WhiteNoise, on a throw-away PostgreSQL unless DATABASE_URL is set; plain HTTP.

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "billing_site.api",
     "billing_site.portal",
     "billing_site.documents",
+    "billing_site.jobs",  # periodic jobs: `manage.py schedule_jobs` enqueues them
 ]
 
 MIDDLEWARE = [
@@ -342,6 +343,23 @@ if env_bool("BILLFOLD_SANDBOX_GATEWAY", DEBUG):
         or ("sandbox-webhook-secret" if DEBUG else ""),
         "methods": ["card", "direct_debit"],
     }
+# Jobs (django-tasks, README "Jobs"): "database" (the default) stores each job as a row
+# that `manage.py db_worker` processes on any number of hosts; "immediate" runs a job in
+# the process that enqueues it (the SQLite demo: `make run`'s scheduler runs them).
+BILLFOLD_JOBS = (os.environ.get("BILLFOLD_JOBS") or "database").strip().lower()
+if BILLFOLD_JOBS not in ("database", "immediate"):
+    raise ImproperlyConfigured(
+        f"BILLFOLD_JOBS={BILLFOLD_JOBS!r}: use 'database' (workers) or 'immediate' (demo)."
+    )
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend"
+        if BILLFOLD_JOBS == "database"
+        else "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default"],
+    }
+}
+
 PAYMENT_LINK_DAYS = int(os.environ.get("PAYMENT_LINK_DAYS") or 14)
 
 # API throttling (DRF): requests per API key, and failed authentications per address

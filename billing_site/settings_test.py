@@ -24,6 +24,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # nothing collected: WhiteNoise would warn about the missing folder
 
+# Jobs run where they are enqueued: no test needs a worker (tests/jobs runs a real
+# db_worker step on the database backend).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
 # The suite sends many requests from one address with one key; tests/hardening sets
 # small rates where it tests the throttles.
 API_RATE_PER_KEY = "100000/min"
