@@ -4,6 +4,7 @@ own session (read-only, their own accounts)."""
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -13,6 +14,30 @@ from billing_site.api.throttling import failed_authentication_guard
 from ledger.services import Actor, user_actor
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)  # one UPDATE a minute per key, not per call
+
+
+def _lookup_sql() -> str:
+    """One statement per request: the key by its prefix, and whether it is restricted to
+    accounts or groups (``restricted``), so an unrestricted key costs no further query
+    for visibility (``permissions.visible_accounts``). Raw SQL: the ORM's query building
+    cost more than the round trip (about 0.4 ms of 0.5 ms)."""
+    q = connection.ops.quote_name
+    restrictions = " OR ".join(
+        f"EXISTS (SELECT 1 FROM {q(through._meta.db_table)} r WHERE r.{q('apikey_id')} = k.id)"
+        for through in (ApiKey.accounts.through, ApiKey.groups.through)
+    )
+    return (
+        f"SELECT k.*, ({restrictions}) AS {q('restricted')} "
+        f"FROM {q(ApiKey._meta.db_table)} k WHERE k.{q('prefix')} = %s"
+    )
+
+
+def find_key(prefix: str) -> ApiKey | None:
+    """The key with ``prefix`` (``key.restricted`` set), or None."""
+    for key in ApiKey.objects.raw(_lookup_sql(), [prefix]):
+        key.restricted = bool(key.restricted)
+        return key
+    return None
 
 
 @dataclass(frozen=True)
@@ -53,7 +78,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         parts = raw.split("_", 2)
         key = None
         if len(parts) == 3 and len(parts[1]) <= 16:
-            key = ApiKey.objects.filter(prefix=parts[1]).first()
+            key = find_key(parts[1])
         if key is None or not key.check_key(raw):
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if not key.is_active:

@@ -25,6 +25,14 @@ class ApiViewSet(IdempotentWritesMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return restrict(self.request, super().get_queryset(), self.account_path)
 
+    def filter_queryset(self, queryset):
+        # Without query parameters the filters (django-filter's FilterSet and its form,
+        # built per request) leave the queryset as it is: skip building them. This is
+        # every write and every detail read.
+        if not self.request.query_params:
+            return queryset
+        return super().filter_queryset(queryset)
+
     @property
     def actor(self):
         return actor_for(self.request)

@@ -10,7 +10,7 @@ from django.db.models import Q
 from rest_framework import permissions
 
 from billing_site.api.auth import api_key_of
-from billing_site.api.models import ApiScope
+from billing_site.api.models import ApiKey, ApiScope
 from ledger.models import Account, AccountGroup
 from ledger.selectors import accounts_visible_to
 
@@ -53,11 +53,16 @@ def visible_accounts(request):
     key = api_key_of(request)
     if key is None:
         return accounts_visible_to(request.user)
-    account_ids = list(key.accounts.values_list("pk", flat=True))
-    group_ids = list(key.groups.values_list("pk", flat=True))
-    if not account_ids and not group_ids:
+    restricted = getattr(key, "restricted", None)  # read with the key (auth.find_key)
+    if restricted is None:
+        restricted = key.accounts.exists() or key.groups.exists()
+    if not restricted:
         return None
-    return Account.objects.filter(Q(pk__in=account_ids) | Q(group_id__in=group_ids))
+    accounts = ApiKey.accounts.through.objects.filter(apikey_id=key.pk)
+    groups = ApiKey.groups.through.objects.filter(apikey_id=key.pk)
+    return Account.objects.filter(
+        Q(pk__in=accounts.values("account_id")) | Q(group_id__in=groups.values("accountgroup_id"))
+    )
 
 
 def restrict(request, queryset, account_path: str = "account"):

@@ -2,8 +2,16 @@
 
 Both answer 429 ``throttled`` with ``Retry-After`` (``billing_site.api.errors``). Rates
 are read from the settings on every request (``API_RATE_PER_KEY``,
-``API_RATE_FAILED_AUTH_PER_IP``, ``"<n>/<s|min|hour|day>"``); the counters live in
-Django's default cache.
+``API_RATE_FAILED_AUTH_PER_IP``, ``"<n>/<s|min|hour|day>"``). The limit is DRF's sliding
+window: at most ``n`` requests counted in any ``s`` seconds (``Retry-After``: until the
+oldest of them leaves the window).
+
+Where the counters live (:mod:`billing_site.api.throttle_store`): on PostgreSQL, one
+row per key or address in an UNLOGGED table, updated by one statement per request — so
+every worker process, thread and host shares one budget, the update is atomic (the
+row is locked for that statement), and no commit waits for a disk flush (an unlogged
+table writes no WAL; it is emptied after a crash, which only forgets recent counts).
+Elsewhere (SQLite: one development process) in Django's default cache.
 
 A failed authentication never reaches DRF's throttles (authentication runs first and
 raises), so the authentication class itself asks :func:`failed_authentication_guard`
@@ -16,10 +24,28 @@ from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
+from billing_site.api import throttle_store
 from billing_site.middleware import client_ip
 
 
-class ApiKeyRateThrottle(SimpleRateThrottle):
+class SharedRateThrottle(SimpleRateThrottle):
+    """DRF's sliding-window throttle with its history in :mod:`throttle_store`."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        if not throttle_store.shared():
+            return super().allow_request(request, view)
+        allowed, self.history, self.now = throttle_store.hit(
+            self.key, self.num_requests, self.duration
+        )
+        return allowed
+
+
+class ApiKeyRateThrottle(SharedRateThrottle):
     """``API_RATE_PER_KEY`` requests per API key (keyed by the key's id, so every holder
     of one key shares its budget). Member sessions and anonymous calls are not counted
     here: they have no key."""
@@ -59,6 +85,9 @@ class FailedAuthenticationThrottle(SimpleRateThrottle):
 
     def _load(self, request):
         self.key = self.get_cache_key(request, None)
+        if throttle_store.shared():
+            self.history, self.now = throttle_store.recent(self.key, self.duration)
+            return
         self.now = self.timer()
         self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
 
@@ -73,6 +102,9 @@ class FailedAuthenticationThrottle(SimpleRateThrottle):
             )
 
     def record_failure(self, request) -> None:
+        if throttle_store.shared():
+            throttle_store.record(self.get_cache_key(request, None), self.duration)
+            return
         self._load(request)
         self.history.insert(0, self.now)
         self.cache.set(self.key, self.history, self.duration)
@@ -89,3 +121,11 @@ def failed_authentication_guard(request):
     except exceptions.AuthenticationFailed:
         throttle.record_failure(request)
         raise
+
+
+def reset() -> None:
+    """Forget every count (tests): the cache's and the shared table's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    throttle_store.clear()
