@@ -363,7 +363,7 @@ TASKS = {
 PAYMENT_LINK_DAYS = int(os.environ.get("PAYMENT_LINK_DAYS") or 14)
 
 # API throttling (DRF): requests per API key, and failed authentications per address
-# ("<n>/<s|min|hour|day>"). Counters live in the default cache: each worker process's
-# memory unless CACHES is pointed at a shared cache (README "Deploy").
+# ("<n>/<s|min|hour|day>"). Counters: on PostgreSQL one shared row per key or address
+# (billing_site/api/throttle_store.py), on SQLite the default cache (README "Deploy").
 API_RATE_PER_KEY = os.environ.get("API_RATE_PER_KEY") or "600/min"
 API_RATE_FAILED_AUTH_PER_IP = os.environ.get("API_RATE_FAILED_AUTH_PER_IP") or "30/min"
