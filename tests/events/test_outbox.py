@@ -170,3 +170,23 @@ def test_rolled_back_operation_leaves_no_event(acct):
         pay.mark_invoice_paid(invoice=inv, method="no_such_method", actor=ACTOR)
     assert Event.objects.filter(account=acct).count() == count
     assert waiting(inv).status == "waiting_for_payment"
+
+
+def test_gateway_decline_and_card_success(api, acct, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    declined = invoice(acct, "75.00", issue=True)
+    payment = waiting(declined)
+    with django_capture_on_commit_callbacks(execute=True):
+        pay.start_card_payment(payment=payment, card_number="4000000000000002", actor=ACTOR)
+    call_command("deliver_sandbox_events", "--all", verbosity=0)
+    event = only(acct, T.PAYMENT_FAILED)
+    assert event.payload == {"payment": get(api, f"/api/v1/payments/{payment.pk}/")}
+    assert event.payload["payment"]["status"] == "waiting_for_payment"
+    with django_capture_on_commit_callbacks(execute=True):
+        pay.start_card_payment(payment=payment, card_number="4242424242424242", actor=ACTOR)
+    call_command("deliver_sandbox_events", "--all", verbosity=0)
+    assert only(acct, T.PAYMENT_COMPLETED).payload == {
+        "payment": get(api, f"/api/v1/payments/{payment.pk}/")
+    }
+    only(acct, T.INVOICE_PAID)
