@@ -15,7 +15,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 from ledger import services as ledger
 from ledger.errors import InsufficientFunds
@@ -257,3 +257,40 @@ def test_concurrent_holds_drawdowns_and_transfers(make_account):
     assert not deadlocks, f"{len(deadlocks)} deadlock(s): {deadlocks[0]}"
     assert sum(changes.values()) == 3 * 150 and kinds[TxKind.HOLD_CHANGE] > 0
     assert len(accepted) + len(refused) == 4 * 150, f"{len(deadlocks)} deadlocks"
+
+
+def test_the_same_new_usage_reference_drawn_at_once_is_drawn_once(make_account):
+    """A meter retrying a call while the first is in flight: eight calls with one new
+    reference at the same moment (half inside a caller's transaction, as the API runs
+    them) draw once, and every caller gets that one drawdown back."""
+    account = make_account(name="Retrying meter")
+    wallet = wallets.create_wallet(account=account, name="Meter", actor=ACTOR)
+    wallets.top_up(wallet=wallet, amount="100.00", actor=ACTOR, grant=True)
+    results = []
+
+    def caller(n):
+        def work():
+            for round_ in range(20):
+
+                def draw(round_=round_):
+                    return wallets.usage_drawdown(
+                        wallet=wallet.pk, amount="1.25", reference=f"U-{round_}", actor=ACTOR
+                    )
+
+                if n % 2:
+                    with transaction.atomic():
+                        results.append((round_, draw().pk))
+                else:
+                    results.append((round_, draw().pk))
+
+        return work
+
+    assert run_threads([caller(n) for n in range(THREADS)]) == []
+    by_round = {}
+    for round_, pk in results:
+        by_round.setdefault(round_, set()).add(pk)
+    assert len(results) == THREADS * 20
+    assert all(len(pks) == 1 for pks in by_round.values()), by_round
+    wallet = assert_wallet_consistent(wallet)
+    assert wallet.consumed.amount == Decimal("25.00")  # 20 references × 1.25, once each
+    assert WalletTransaction.objects.filter(wallet=wallet, kind=TxKind.DRAWDOWN).count() == 20

@@ -2,26 +2,34 @@
 
 ``STATEMENT`` does, in one round trip:
 
-1. lock the wallet row (``FOR NO KEY UPDATE``, as ``ledger.locks`` does) only if it is
-   active, in the amount's currency and has at least the amount available — read
-   committed re-reads a row a concurrent drawdown just changed, so the balances seen
-   are the latest;
-2. append the ``drawdown`` transaction with the balances after it, unless the wallet
-   already has one with this usage reference (``ON CONFLICT ... DO NOTHING`` on the
-   unique ``(wallet, usage_reference)``: the idempotency check, in the same statement
-   and without an error that would abort the caller's transaction);
-3. move the wallet's ``consumed`` and ``last_seq`` only if the transaction was added.
+1. move the wallet — ``UPDATE ... SET consumed = consumed + amount, last_seq = last_seq
+   + 1`` — only if it is active, in the amount's currency, has at least the amount
+   available and has no drawdown with this usage reference yet; ``RETURNING`` the
+   balances after it. The UPDATE both locks the row and decides on it: under read
+   committed a concurrent change makes PostgreSQL re-check the WHERE on the latest
+   row version and compute the SET from it (the documented behaviour of UPDATE);
+2. append the ``drawdown`` transaction with those after-balances.
 
 It returns the new transaction's row, or nothing — having changed nothing — when the
 wallet refused (closed, other currency, not enough available) or the reference was
-already drawn; the caller then explains under a lock. The CHECK constraints on the
-wallet and the log stay the last line of defence against an overdraft.
+already drawn; the caller then explains under a lock. Two calls racing with the same new
+usage reference: the second one's INSERT hits the unique ``(wallet, usage_reference)``
+and the whole statement fails, changing nothing (``draw`` then returns None and the
+locked path returns the first drawdown). The CHECK constraints on the wallet and the log
+stay the last line of defence against an overdraft.
+
+Why not ``SELECT ... FOR NO KEY UPDATE`` in a CTE feeding the INSERT and then an UPDATE
+from it (this file's first form): on PostgreSQL 15 that combination computed the new
+balances from a stale row version when a concurrent transaction had locked the row and
+then updated it in a second statement (the ORM services do: ``ledger.locks.lock_row``,
+then ``save``) — ``tests/concurrency/test_wallet_concurrency.py`` hit the wallet CHECK
+about one run in three. The UPDATE-first form never did in the same test.
 
 Sent prepared (``ledger.prepared``: parsed and planned once per connection); the INSERT's
-columns come from the model (a new field this
-file does not place is an error at import).
+columns come from the model (a new field this file does not place is an error at import).
 """
 
+from django.db import IntegrityError, transaction
 from moneyed import Money
 
 from ledger import prepared
@@ -34,13 +42,13 @@ TX_TABLE = WalletTransaction._meta.db_table
 _VALUES = {
     "wallet_id": "w.id",
     "account_id": "w.account_id",
-    "seq": "w.last_seq + 1",
+    "seq": "w.last_seq",
     "at": "%(at)s::timestamptz",
     "kind": "%(kind)s::text",
     "currency": "w.currency",
     "amount": "%(amount)s::numeric",
     "total_after": "w.total",
-    "consumed_after": "w.consumed + %(amount)s::numeric",
+    "consumed_after": "w.consumed",
     "held_after": "w.held",
     "reference": "%(reference)s::text",
     "usage_reference": "%(reference)s::text",
@@ -62,26 +70,29 @@ _RETURNED = [f.column for f in WalletTransaction._meta.concrete_fields]
 
 STATEMENT = f"""
 WITH w AS (
-    SELECT id, account_id, currency, total, consumed, held, last_seq
-    FROM {WALLET_TABLE}
+    UPDATE {WALLET_TABLE}
+    SET consumed = consumed + %(amount)s::numeric, last_seq = last_seq + 1
     WHERE id = %(wallet)s::bigint AND status = %(active)s::text
       AND currency = %(currency)s::text
       AND total - consumed - held >= %(amount)s::numeric
-    FOR NO KEY UPDATE
-),
-tx AS (
-    INSERT INTO {TX_TABLE} ({", ".join(f.column for f in _COLUMNS)})
-    SELECT {", ".join(_VALUES[f.attname] for f in _COLUMNS)} FROM w
-    ON CONFLICT ON CONSTRAINT wallet_usage_reference_unique DO NOTHING
-    RETURNING {", ".join(_RETURNED)}
-),
-moved AS (
-    UPDATE {WALLET_TABLE} AS x
-    SET consumed = tx.consumed_after, last_seq = tx.seq
-    FROM tx WHERE x.id = tx.wallet_id
+      AND NOT EXISTS (
+          SELECT 1 FROM {TX_TABLE}
+          WHERE wallet_id = %(wallet)s::bigint AND usage_reference = %(reference)s::text
+      )
+    RETURNING id, account_id, currency, total, consumed, held, last_seq
 )
-SELECT {", ".join(_RETURNED)} FROM tx
+INSERT INTO {TX_TABLE} ({", ".join(f.column for f in _COLUMNS)})
+SELECT {", ".join(_VALUES[f.attname] for f in _COLUMNS)} FROM w
+RETURNING {", ".join(_RETURNED)}
 """
+
+USAGE_REFERENCE_UNIQUE = "wallet_usage_reference_unique"
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
 
 _MONEY = frozenset(("amount", "total_after", "consumed_after", "held_after"))
 _FIELDS = WalletTransaction._meta.concrete_fields
@@ -102,7 +113,16 @@ def draw(connection, *, wallet_id, money: Money, reference, description, actor, 
         "actor_label": actor.label[:150],
         "at": at,
     }
-    rows = prepared.fetch(connection, STATEMENT, params)
+    try:
+        if connection.in_atomic_block:  # a failed statement must not abort the caller's
+            with transaction.atomic():  # transaction: a savepoint around it
+                rows = prepared.fetch(connection, STATEMENT, params)
+        else:  # autocommit: the statement is its own transaction
+            rows = prepared.fetch(connection, STATEMENT, params)
+    except IntegrityError as exc:
+        if _constraint(exc) != USAGE_REFERENCE_UNIQUE:
+            raise
+        return None  # the same reference drawn by a concurrent call: the locked path answers
     if not rows:
         return None
     [row] = rows
