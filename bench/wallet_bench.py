@@ -235,15 +235,19 @@ def render(results: list[dict], env: dict, profile: dict) -> tuple[str, bool]:
     raw1p = by["baseline: 1 worker, one SQL statement, prepared"]
     raw8 = by["baseline: 8 workers, one SQL statement"]
     best_raw = max(raw1["rate"], raw1p["rate"])
-    vs_raw = one["rate"] / best_raw if best_raw else 0.0
+    # The service's 1-worker rate is the mean of its two runs minutes apart (the first
+    # run of a process is also its coldest), against the faster baseline.
+    one_mean = (one["rate"] + by["1 worker (again)"]["rate"]) / 2
+    vs_raw = one_mean / best_raw if best_raw else 0.0
     overdrafts = sum(r["overdrafts"] for r in results)
     deadlocks = sum(r["deadlocks"] + r["server_deadlocks"] for r in results)
     errors = sum(r["errors"] for r in results)
     replays = all(r["replays"] for r in results)
     checks = [
         (
-            "Service / one-statement baseline, 1 worker (the faster baseline)",
-            f"{vs_raw:.2f}× ({one['rate']:,.0f} / {best_raw:,.0f} drawdowns/s)",
+            "Service / one-statement baseline, 1 worker (mean of the two service runs; "
+            "the faster baseline)",
+            f"{vs_raw:.2f}× ({one_mean:,.0f} / {best_raw:,.0f} drawdowns/s)",
             f"≥ {BASELINE_MIN}×",
             vs_raw >= BASELINE_MIN,
         ),
