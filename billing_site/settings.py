@@ -361,6 +361,11 @@ TASKS = {
 }
 
 PAYMENT_LINK_DAYS = int(os.environ.get("PAYMENT_LINK_DAYS") or 14)
+# The payee's bank details printed under "How to pay" on a request to pay by bank
+# transfer (one line each; in the environment, lines separated by a newline or "\n").
+BILLFOLD_PAYEE_BANK_DETAILS = (os.environ.get("BILLFOLD_PAYEE_BANK_DETAILS") or "").replace(
+    "\\n", "\n"
+)
 
 # API throttling (DRF): requests per API key, and failed authentications per address
 # ("<n>/<s|min|hour|day>"). Counters: on PostgreSQL one shared row per key or address

@@ -170,3 +170,17 @@ def test_x_forwarded_proto_is_believed_only_when_trusted(trusted, expected):
     result = manage("shell", "-c", PROXY, SECRET_KEY=strong_key(), **env)
     assert result.returncode == 0, result.stderr
     assert shown(result)["PROXY"] == expected
+
+
+def test_payee_bank_details_come_from_the_environment_one_line_each():
+    show = "from django.conf import settings; print(repr(settings.BILLFOLD_PAYEE_BANK_DETAILS))"
+    result = manage(
+        "shell",
+        "-c",
+        show,
+        SECRET_KEY=strong_key(),
+        DATABASE_URL="",
+        BILLFOLD_PAYEE_BANK_DETAILS=r"Billfold Ltd\nSort code 12-34-56",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == repr("Billfold Ltd\nSort code 12-34-56")

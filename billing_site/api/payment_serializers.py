@@ -21,6 +21,11 @@ class PaymentSerializer(serializers.ModelSerializer):
     amount = MoneyField(read_only=True)
     amount_allocated = MoneyField(read_only=True, help_text="Allocated to invoices.")
     amount_reversed = MoneyField(read_only=True, help_text="Refunded or disputed.")
+    refund_pending = MoneyField(
+        read_only=True,
+        help_text="Refunds asked of the gateway and not yet confirmed: still the member's "
+        "money until the gateway confirms (then in amount_reversed) or fails (back to 0).",
+    )
 
     class Meta:
         model = Payment
@@ -37,6 +42,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "amount",
             "amount_allocated",
             "amount_reversed",
+            "refund_pending",
             "due_date",
             "invoice",
             "refund_of",

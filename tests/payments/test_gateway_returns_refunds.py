@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from billing_site.api.payment_serializers import PaymentSerializer
 from ledger.errors import StateConflict
 from ledger.models import LedgerEntry
 from payments import services as pay
@@ -105,6 +106,9 @@ def test_a_gateway_refund_posts_nothing_until_the_gateway_confirms(account, issu
     assert fresh(invoice).status == "paid" and fresh(invoice).amount_refunded.amount == 0
     payment = fresh(payment)
     assert (payment.refund_pending.amount, payment.reversible.amount) == (25, 50)
+    shown = PaymentSerializer(payment).data  # what GET /api/v1/payments/{id}/ answers
+    assert shown["refund_pending"] == {"amount": "25.00", "currency": "GBP"}
+    assert shown["amount_reversed"] == {"amount": "0.00", "currency": "GBP"}
     call = GatewayCall.objects.get(payment=refund)
     assert (call.kind, call.status, call.request["amount"]) == ("refund", "accepted", "25.00")
 
