@@ -146,6 +146,12 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
         return self.total - self.amount_refunded - self.amount_paid - self.amount_credited
 
     @property
+    def amount_received(self):
+        """Money paid for the invoice, including what was later refunded: the "Paid"
+        figure pages show beside "Refunded" (``amount_paid`` is what it still keeps)."""
+        return self.amount_paid + self.amount_refunded
+
+    @property
     def is_open(self) -> bool:
         """Posted and still expecting money."""
         return self.status in OPEN

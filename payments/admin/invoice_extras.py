@@ -29,13 +29,24 @@ def due_words(invoice: Invoice) -> str:
     return format_money(amount_owed(invoice))
 
 
+def paid_words(invoice: Invoice):
+    """What the invoice keeps of the money paid for it. The figures add up (total = paid
+    + prepaid + refunded + due), so after a refund "Paid" is net and says so."""
+    if not invoice.amount_refunded.amount:
+        return invoice.amount_paid
+    return (
+        f"{format_money(invoice.amount_paid)} ({format_money(invoice.amount_received)} "
+        f"received, less {format_money(invoice.amount_refunded)} refunded)"
+    )
+
+
 def invoice_figures(invoice: Invoice) -> list[tuple[str, object]]:
     """The money story of an invoice: total, paid, prepaid, refunded, due."""
     rows = [
         ("Invoice", f"{invoice} — {invoice.account.name}"),
         ("Status", invoice.get_status_display()),
         ("Total", invoice.total),
-        ("Paid", invoice.amount_paid),
+        ("Paid", paid_words(invoice)),
         ("Prepaid by credit memos", invoice.amount_credited),
         ("Refunded", invoice.amount_refunded),
         ("Due", due_words(invoice)),

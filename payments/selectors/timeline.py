@@ -15,6 +15,7 @@ from django.utils import timezone
 from moneyed import Money
 
 from ledger.models import EntryKind, Invoice, LedgerEntry
+from ledger.money import format_money
 from ledger.selectors import entry_reference
 from wallets.models import TxKind, WalletTransaction
 
@@ -236,6 +237,38 @@ def _assigned_events(invoice: Invoice, order: int) -> list[Event]:
     ]
 
 
+def _is_reversal(payment: Payment) -> bool:
+    return bool(
+        payment.refund_of_id or payment.dispute_of_id or getattr(payment, "return_of_id", None)
+    )
+
+
+def _reversal_pairs(entries, transitions) -> tuple[set, list[Event]]:
+    """A refund, dispute or return reads as ONE event: its opening transition and the
+    entry pair it posted (``INVC`` − and ``PAYM`` −) folded together, with the reason.
+    Returns the folded entries' and transitions' ids and the events."""
+    payment_type = ContentType.objects.get_for_model(Payment).pk
+    by_payment: dict[int, list] = {}
+    for entry in entries:
+        if entry.source_type_id == payment_type and entry.amount.amount < 0:
+            by_payment.setdefault(entry.source_id, []).append(entry)
+    folded, events = set(), []
+    for t in transitions:
+        payment = t.payment
+        own = by_payment.get(payment.pk)
+        if t.name != "create" or not own or not _is_reversal(payment):
+            continue
+        references = " and ".join(entry_reference(e) for e in own)
+        what = (
+            f"{_payment_words(payment)}: {format_money(payment.amount)} back to the member, "
+            f"{status_label(payment.status).lower()} (ledger: {references})"
+        )
+        events.append(Event(t.at, t.actor_label, what, -payment.amount, t.reason, "entry", 3))
+        folded.add(t.pk)
+        folded.update(e.pk for e in own)
+    return folded, events
+
+
 def invoice_timeline(invoice: Invoice) -> list[Event]:
     """Everything that happened to ``invoice``, oldest first."""
     events = _change_events(invoice, 0)
@@ -249,14 +282,16 @@ def invoice_timeline(invoice: Invoice) -> list[Event]:
         creator = invoice.created_by.get_username() if invoice.created_by_id else "system"
         created = min(filter(None, [invoice.created_at, invoice.issued_at]))
         events.insert(0, Event(created, creator, "Draft created", kind="created"))
-    entries = LedgerEntry.objects.filter(invoice=invoice).order_by("seq")
-    events += [_entry_event(e, 2) for e in entries]
-    transitions = (
+    entries = list(LedgerEntry.objects.filter(invoice=invoice).order_by("seq"))
+    transitions = list(
         PaymentTransition.objects.filter(payment__invoice=invoice)
         .select_related("payment")
         .order_by("at", "id")
     )
-    events += [_transition_event(t, 3, own=False) for t in transitions]
+    folded, pairs = _reversal_pairs(entries, transitions)
+    events += pairs
+    events += [_entry_event(e, 2) for e in entries if e.pk not in folded]
+    events += [_transition_event(t, 3, own=False) for t in transitions if t.pk not in folded]
     events += _assigned_events(invoice, 4) + _hold_events(invoice, 1) + _link_events(invoice, 5)
     return _sorted(events)
 

@@ -47,12 +47,22 @@ def test_summary_opens_the_page_with_every_figure(admin, account, issue, actor):
     for words in [
         "Status Paid",
         "Total £75.00",
-        "Paid £50.00",
+        "Paid £50.00 (£75.00 received, less £25.00 refunded)",
         "Prepaid by credit memos £0.00",
         "Refunded £25.00",  # the admin invoice had no Refunded line (the member page had)
         "Due £0.00",
     ]:
         assert words in text, (words, text)
+
+
+def test_a_fully_refunded_invoice_says_what_was_received_and_refunded(admin, account, issue, actor):
+    invoice = issue(account, "60.00")
+    pay.mark_invoice_paid(invoice=invoice, method="card", actor=actor)
+    pay.refund_invoice(invoice=invoice, reason="cancelled booking", actor=actor)
+    text = summary(admin, invoice)
+    assert "Status Refunded" in text
+    assert "Paid £0.00 (£60.00 received, less £60.00 refunded)" in text, text
+    assert "Refunded £60.00" in text and "Due £0.00" in text
 
 
 def test_a_cancelled_invoice_owes_nothing_and_a_draft_nothing_yet(
@@ -211,11 +221,13 @@ def test_history_is_the_timeline_in_words(admin, account, issue, actor):
         f"Issued: Invoice {invoice.number}",
         "Marked as paid (Waiting for payment → Completed)",
         "Reason: BACS",
-        f"Invoice {invoice.number} refunded",
+        "£20.00 back to the member, completed",  # the refund pair as ONE event
+        f"(ledger: INVC-{invoice.number} and PAYM-P-",
         "Reason: goodwill",
         "-£20.00",
     ]:
         assert words in text, words
+    assert text.count("-£20.00") == 1, text  # not the refund, its INVC and its PAYM apart
     for code in ("waiting_for_payment", "mark_paid"):  # labels, never codes
         assert code not in text
     assert "tests" in text  # who: the actor of the services
