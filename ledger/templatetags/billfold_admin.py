@@ -2,7 +2,8 @@
 
 Daily work first (accounts, groups, invoices, payments, wallets), then the records the
 services write (entries, transitions, gateway events, wallet transactions, memos...),
-then settings (API keys, logins, users) — instead of Django's alphabetical list of apps.
+then settings (API keys, logins, users; the jobs run are records) — not
+Django's alphabetical list of apps.
 Models are named by ``app_label.ModelName`` strings: no app is imported.
 """
 
@@ -17,13 +18,18 @@ DAILY = (
     "payments.Payment",
     "wallets.Wallet",
 )
-RECORD_APPS = ("ledger", "payments", "wallets", "documents", "events")
+RECORD_APPS = ("ledger", "payments", "wallets", "documents", "events", "django_tasks_database")
+RECORD_MODELS = ("webhooks.WebhookDelivery", "webhooks.WebhookAttempt")
 LABELS = {"payments.PaymentBatch": "Group payments"}
 
 
 def _key(model: dict) -> str:
     meta = model["model"]._meta
     return f"{meta.app_label}.{meta.object_name}"
+
+
+def _is_record(model: dict) -> bool:
+    return model["app_label"] in RECORD_APPS or model["key"] in RECORD_MODELS
 
 
 @register.simple_tag
@@ -42,8 +48,8 @@ def admin_sections(app_list) -> list[dict]:
                 }
             )
     daily = sorted((m for m in models if m["key"] in DAILY), key=lambda m: DAILY.index(m["key"]))
-    records = [m for m in models if m["key"] not in DAILY and m["app_label"] in RECORD_APPS]
-    settings = [m for m in models if m["key"] not in DAILY and m["app_label"] not in RECORD_APPS]
+    records = [m for m in models if m["key"] not in DAILY and _is_record(m)]
+    settings = [m for m in models if m["key"] not in DAILY and not _is_record(m)]
     sections = [
         {"name": "Daily work", "slug": "daily", "models": daily},
         {"name": "Records", "slug": "records", "models": records},
