@@ -7,7 +7,7 @@ never ``balance``/``last_seq``, which belong to the posting service and its row 
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -27,6 +27,18 @@ class AccountForm(forms.ModelForm):
     class Meta:
         model = Account
         fields = (*services.EDITABLE_FIELDS, "members")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = self.fields.get("members")
+        if members is not None:
+            # Members read the member pages: active people without staff access (staff
+            # work in the admin). Whoever is already a member stays listed until removed.
+            current = self.instance.members.all() if self.instance.pk else []
+            members.queryset = members.queryset.filter(
+                Q(is_staff=False, is_active=True) | Q(pk__in=[u.pk for u in current])
+            ).order_by("username")
+            members.help_text = "People who read this account's pages (staff are not listed)."
 
     def clean_currency(self):
         currency = self.cleaned_data.get("currency")
