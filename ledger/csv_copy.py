@@ -47,6 +47,19 @@ def _text(column: str) -> str:
     )
 
 
+def _display_reference() -> str:
+    """``ledger.selectors.display_reference`` in SQL: the kind, then the reference without
+    its stored kind prefix (the prefixes are all five characters: ``INVC-`` ...)."""
+    from .selectors import KIND_PREFIXES
+
+    assert {len(p) for p in KIND_PREFIXES} == {5}
+    prefixes = ", ".join(f"'{p}'" for p in KIND_PREFIXES)
+    return (
+        f"e.kind || '-' || CASE WHEN left(e.reference, 5) IN ({prefixes}) "
+        "THEN substr(e.reference, 6) ELSE e.reference END"
+    )
+
+
 def _amount(column: str) -> str:
     return f"round(e.{column}, %(places)s)::text"
 
@@ -74,7 +87,7 @@ def _copy_sql(fixed_offset: bool) -> str:
     return f"""
 COPY (
     SELECT {_LOCAL_TIME} || {"%(offset)s" if fixed_offset else _OFFSET},
-           {_text("reference")}, e.kind, {_text("description")}, {_text("method")},
+           {_display_reference()}, e.kind, {_text("description")}, {_text("method")},
            {_amount("debit")}, {_amount("credit")}, {_amount("balance_after")},
            %(currency)s
     FROM {LedgerEntry._meta.db_table} AS e {"" if fixed_offset else _OFFSET_FROM}

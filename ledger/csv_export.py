@@ -22,7 +22,7 @@ from moneyed import Money
 from . import csv_copy
 from .models import Account
 from .money import plain
-from .selectors import iter_statement, period_range
+from .selectors import display_reference, iter_statement, period_range
 
 COLUMNS = (
     "date",
@@ -95,7 +95,7 @@ def statement_rows(
     ) in iter_statement(account=account, date_from=date_from, date_to=date_to):
         yield (
             timezone.localtime(posted_at).isoformat(timespec="seconds"),
-            _text(reference),
+            _text(display_reference(kind, reference)),  # as the pages show it
             kind,
             _text(description),
             _text(method),

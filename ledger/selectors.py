@@ -241,12 +241,17 @@ def entry_reference(entry: LedgerEntry) -> str:
     the document behind it (docs/RULES.md). The stored reference is unchanged: a payment
     recorded against an invoice is stored ``INVC-<invoice number>`` (the invoice it
     paid) and reads ``PAYM-<invoice number>``; a credit used ``CRED-<payment number>``."""
-    number = entry.reference
+    return display_reference(entry.kind, entry.reference)
+
+
+def display_reference(kind: str, reference: str) -> str:
+    """``entry_reference`` from the two columns (the CSV exports read rows, not entries;
+    ``ledger.csv_copy.DISPLAY_REFERENCE_SQL`` is the same rule in SQL)."""
     for prefix in KIND_PREFIXES:
-        if number.startswith(prefix):
-            number = number[len(prefix) :]
+        if reference.startswith(prefix):
+            reference = reference[len(prefix) :]
             break
-    return f"{entry.kind}-{number}"
+    return f"{kind}-{reference}"
 
 
 @dataclass

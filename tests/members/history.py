@@ -41,7 +41,7 @@ def at(day: date, hour: int = 9) -> datetime:
 @dataclass
 class Row:
     day: date
-    reference: str  # as stored (and in the CSV)
+    reference: str  # as stored (the API's entries carry it)
     debit: Decimal
     credit: Decimal
     balance: Decimal
