@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "billing_site.portal",
     "billing_site.documents",
     "billing_site.jobs",  # periodic jobs: `manage.py schedule_jobs` enqueues them
+    "billing_site.webhooks",  # outgoing webhooks: endpoints, deliveries, attempts
 ]
 
 MIDDLEWARE = [
@@ -359,6 +360,14 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Outgoing webhooks (README "Outgoing webhooks"): the timeout of a delivery's connect and
+# of each read, in seconds; http:// endpoints only to 127.0.0.1/localhost and only when
+# BILLFOLD_WEBHOOK_HTTP_LOCAL is on (default: DEBUG); where to tell staff that an endpoint
+# was disabled after failing for a day (unset: the admin's badge only).
+BILLFOLD_WEBHOOK_TIMEOUT = float(os.environ.get("BILLFOLD_WEBHOOK_TIMEOUT") or 5)
+BILLFOLD_WEBHOOK_HTTP_LOCAL = env_bool("BILLFOLD_WEBHOOK_HTTP_LOCAL", DEBUG)
+BILLFOLD_STAFF_ALERT_EMAIL = (os.environ.get("BILLFOLD_STAFF_ALERT_EMAIL") or "").strip()
 
 PAYMENT_LINK_DAYS = int(os.environ.get("PAYMENT_LINK_DAYS") or 14)
 # The payee's bank details printed under "How to pay" on a request to pay by bank

@@ -8,8 +8,9 @@ AUDITOR = "Auditor"
 BILLING_APPS = ("ledger", "payments", "wallets", "events")
 # API keys are credentials: only billing admins see or manage them (app label of
 # ``billing_site.api``; a label, not an import). So are django-axes' login attempts:
-# billing admins see them and unlock a login by deleting its attempts.
-ADMIN_ONLY_APPS = ("api", "axes")
+# billing admins see them and unlock a login by deleting its attempts. Outgoing webhook
+# endpoints hold signing secrets and receive every event: billing admins only too.
+ADMIN_ONLY_APPS = ("api", "axes", "webhooks")
 CLERK_CODENAMES = {
     "add_payment",
     "mark_paid",

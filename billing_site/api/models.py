@@ -22,6 +22,7 @@ class ApiScope(models.TextChoices):
     PAYMENTS = "payments", "Payments: record, mark paid, receipts, refunds, disputes"
     WALLETS = "wallets", "Wallets: create, top up, grant, apply, draw down, transfer"
     ERP = "erp", "ERP approval of pending-billing payments"
+    ADMIN = "admin", "Billing-admin settings: webhook endpoints and deliveries (unrestricted keys)"
 
 
 ALL_SCOPES = tuple(ApiScope.values)

@@ -58,8 +58,16 @@ def visible_accounts(request):
         restricted = key.accounts.exists() or key.groups.exists()
     if not restricted:
         return None
-    accounts = ApiKey.accounts.through.objects.filter(apikey_id=key.pk)
-    groups = ApiKey.groups.through.objects.filter(apikey_id=key.pk)
+    return restricted_accounts(ApiKey, key.pk)
+
+
+def restricted_accounts(model, pk: int):
+    """The accounts a restriction to accounts and/or groups allows: the listed accounts
+    and every account of the listed groups (``model``'s ``accounts``/``groups`` many-to-
+    many fields, row ``pk``). The one rule of API keys and webhook endpoints."""
+    owner = f"{model._meta.model_name}_id"
+    accounts = model.accounts.through.objects.filter(**{owner: pk})
+    groups = model.groups.through.objects.filter(**{owner: pk})
     return Account.objects.filter(
         Q(pk__in=accounts.values("account_id")) | Q(group_id__in=groups.values("accountgroup_id"))
     )

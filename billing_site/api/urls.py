@@ -20,6 +20,7 @@ from billing_site.api.invoices import InvoiceViewSet
 from billing_site.api.mandates import MandateViewSet
 from billing_site.api.payments import PaymentViewSet
 from billing_site.api.wallets import WalletViewSet
+from billing_site.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = SimpleRouter()
 router.register("accounts", AccountViewSet, basename="api-account")
@@ -30,6 +31,8 @@ router.register("wallets", WalletViewSet, basename="api-wallet")
 router.register("credit-memos", CreditMemoViewSet, basename="api-credit-memo")
 router.register("mandates", MandateViewSet, basename="api-mandate")
 router.register("events", EventViewSet, basename="api-event")
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="api-webhook-endpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="api-webhook-delivery")
 
 urlpatterns = [
     # Plain views (not DRF): a gateway signs its body, it has no API key.

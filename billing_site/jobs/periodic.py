@@ -39,6 +39,14 @@ PERIODIC = (
     PeriodicJob(
         "deliver_sandbox_events", "payments.tasks.deliver_sandbox_events", timedelta(minutes=1)
     ),
+    PeriodicJob(
+        "fan_out_webhook_events",
+        "billing_site.webhooks.tasks.fan_out_events",
+        timedelta(minutes=1),
+    ),
+    PeriodicJob(
+        "deliver_webhooks", "billing_site.webhooks.tasks.deliver_webhooks", timedelta(minutes=1)
+    ),
 )
 
 

@@ -19,6 +19,15 @@ MAX_SIGNATURE_HEADER = 200
 TOLERANCE_SECONDS = 300
 
 
+def sign_body(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The ``Billfold-Signature`` value for ``body``: ``t=<unix seconds>,v1=<hex>``, the
+    HMAC-SHA256 under ``secret`` of ``"<t>." + body``. Incoming gateway webhooks and
+    outgoing webhooks (``billing_site.webhooks``) are signed by this one function."""
+    ts = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256)
+    return f"t={ts},v1={mac.hexdigest()}"
+
+
 class WebhookRejected(Exception):
     def __init__(self, status: int, code: str, detail: str):
         super().__init__(detail)
@@ -67,9 +76,7 @@ class Gateway(ABC):
 
     # --- incoming webhooks -------------------------------------------------------------
     def sign(self, body: bytes, timestamp: int | None = None) -> str:
-        ts = int(time.time()) if timestamp is None else timestamp
-        mac = hmac.new(self.secret.encode(), f"{ts}.".encode() + body, hashlib.sha256)
-        return f"t={ts},v1={mac.hexdigest()}"
+        return sign_body(self.secret, body, timestamp)
 
     def verify(self, body: bytes, signature: str | None, now: float | None = None) -> None:
         """HMAC-SHA256 over ``"<timestamp>." + body`` with a tolerance on the timestamp.
