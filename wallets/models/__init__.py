@@ -1,7 +1,10 @@
+from .alerts import AutoTopUp, AutoTopUpTrigger
 from .memos import CreditMemo, CreditMemoReason, CreditMemoStatus
 from .wallets import Hold, HoldStatus, TxKind, Wallet, WalletStatus, WalletTransaction
 
 __all__ = [
+    "AutoTopUp",
+    "AutoTopUpTrigger",
     "CreditMemo",
     "CreditMemoReason",
     "CreditMemoStatus",

@@ -17,6 +17,8 @@ from ledger.models.base import (
 )
 from ledger.models.invoices import money_field
 
+from .alerts import optional_money
+
 
 class WalletStatus(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -34,6 +36,16 @@ class Wallet(SingleCurrencyModel):
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    low_balance_threshold = optional_money(
+        editable=False,
+        help_text="wallet.low_balance when available falls below it (set through a service).",
+    )
+    low_balance_email = models.BooleanField(
+        default=False, editable=False, help_text="Also email the account on a low balance."
+    )
+    # The alert flags: the seq of the movement that alerted, NULL while armed.
+    low_balance_alert_seq = models.PositiveBigIntegerField(null=True, editable=False)
+    depleted_alert_seq = models.PositiveBigIntegerField(null=True, editable=False)
 
     class Meta:
         ordering = ["account", "name"]
@@ -52,6 +64,25 @@ class Wallet(SingleCurrencyModel):
             models.CheckConstraint(
                 condition=Q(total__gte=F("consumed") + F("held") - Value(SUM_SLACK)),
                 name="wallet_available_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(low_balance_threshold__isnull=True) | Q(low_balance_threshold__gte=0),
+                name="wallet_low_balance_threshold_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(low_balance_threshold__isnull=False)
+                | Q(low_balance_alert_seq__isnull=True),
+                name="wallet_low_balance_alert_needs_threshold",
+            ),
+            models.CheckConstraint(
+                condition=Q(low_balance_alert_seq__isnull=True)
+                | Q(low_balance_alert_seq__lte=F("last_seq")),
+                name="wallet_low_balance_alert_seq_lte_last",
+            ),
+            models.CheckConstraint(
+                condition=Q(depleted_alert_seq__isnull=True)
+                | Q(depleted_alert_seq__lte=F("last_seq")),
+                name="wallet_depleted_alert_seq_lte_last",
             ),
         ]
 

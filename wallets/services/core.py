@@ -25,7 +25,7 @@ from ledger.money import format_money, to_money
 from ledger.services import Actor, Posting
 
 from ..models import TxKind, Wallet, WalletStatus, WalletTransaction
-from . import drawdown_sql
+from . import alerts, drawdown_sql
 
 
 def lock_wallet(wallet: Wallet | int) -> Wallet:
@@ -79,16 +79,21 @@ def record(
     at: datetime | None = None,
     usage_reference: str | None = None,
 ) -> WalletTransaction:
-    """Move a locked wallet's balances by the given deltas and append the transaction."""
+    """Move a locked wallet's balances by the given deltas and append the transaction;
+    raise the wallet's alerts when this movement crosses them (``alerts``)."""
     zero = Money(0, wallet.currency)
+    before = wallet.available
     wallet.total += total or zero
     wallet.consumed += consumed or zero
     wallet.held += held or zero
     if wallet.available.amount < 0 or wallet.held.amount < 0:
         raise insufficient(wallet, TxKind(kind).label.lower(), amount)
     wallet.last_seq += 1
-    wallet.save(update_fields=["total", "consumed", "held", "last_seq", "currency"])
-    return WalletTransaction.objects.create(
+    low, depleted = alerts.movement(wallet, before)
+    wallet.save(
+        update_fields=["total", "consumed", "held", "last_seq", "currency", *alerts.FLAG_FIELDS]
+    )
+    tx = WalletTransaction.objects.create(
         wallet=wallet,
         account_id=wallet.account_id,
         seq=wallet.last_seq,
@@ -109,6 +114,9 @@ def record(
         actor_id=actor.user_id,
         actor_label=actor.label[:150],
     )
+    if low or depleted:
+        alerts.announce(wallet, low=low, depleted=depleted)
+    return tx
 
 
 def create_wallet(*, account: Account | int, name: str, actor: Actor) -> Wallet:
@@ -222,7 +230,7 @@ def usage_drawdown(
         currency = _currency_of(wallet, amount)
         if currency is not None:
             money = positive(amount, currency)
-            tx = drawdown_sql.draw(
+            tx = drawdown_sql.draw_and_alert(
                 connection,
                 wallet_id=wallet_id,
                 money=money,
@@ -230,10 +238,17 @@ def usage_drawdown(
                 description=(description or "Usage")[:255],
                 actor=actor,
                 at=at or timezone.now(),
+                announce=_announce_drawdown,
             )
             if tx is not None:
                 return tx
     return _drawdown_locked(wallet_id, amount, reference, description, actor, at)
+
+
+def _announce_drawdown(tx: WalletTransaction, low: bool, depleted: bool) -> None:
+    """The statement crossed an alert (in its transaction, the wallet row locked by it)."""
+    wallet = Wallet.objects.select_related("account").get(pk=tx.wallet_id)
+    alerts.announce(wallet, low=low, depleted=depleted)
 
 
 def _currency_of(wallet: Wallet | int, amount) -> str | None:

@@ -8,7 +8,19 @@
    balances after it. The UPDATE both locks the row and decides on it: under read
    committed a concurrent change makes PostgreSQL re-check the WHERE on the latest
    row version and compute the SET from it (the documented behaviour of UPDATE);
-2. append the ``drawdown`` transaction with those after-balances.
+2. append the ``drawdown`` transaction with those after-balances;
+3. flip the wallet's alert flags (``low_balance_alert_seq``, ``depleted_alert_seq``: NULL
+   while armed) in the same UPDATE when this drawdown crosses them, and return whether it
+   did (``low_alert``, ``depleted_alert``). The flags are computed, like the balances,
+   from the row version the UPDATE locked, so of racing drawdowns exactly one crosses.
+   The WHERE decides nothing about alerts; a drawdown that crosses nothing does no more
+   work than before.
+
+Outside a transaction (autocommit) the statement now runs inside one opened for it, so
+that when it does cross, ``wallets.services.alerts.announce`` writes the event before
+the drawdown commits (the outbox's rule); that costs a BEGIN and a COMMIT round trip, but
+the durable commit it pays for is the same one (docs/RULES.md "Wallet alerts" has the
+figures).
 
 It returns the new transaction's row, or nothing — having changed nothing — when the
 wallet refused (closed, other currency, not enough available) or the reference was
@@ -71,7 +83,14 @@ _RETURNED = [f.column for f in WalletTransaction._meta.concrete_fields]
 STATEMENT = f"""
 WITH w AS (
     UPDATE {WALLET_TABLE}
-    SET consumed = consumed + %(amount)s::numeric, last_seq = last_seq + 1
+    SET consumed = consumed + %(amount)s::numeric, last_seq = last_seq + 1,
+        low_balance_alert_seq = CASE
+            WHEN low_balance_alert_seq IS NULL
+             AND total - consumed - held - %(amount)s::numeric < low_balance_threshold
+            THEN last_seq + 1 ELSE low_balance_alert_seq END,
+        depleted_alert_seq = CASE
+            WHEN depleted_alert_seq IS NULL AND total - consumed - held = %(amount)s::numeric
+            THEN last_seq + 1 ELSE depleted_alert_seq END
     WHERE id = %(wallet)s::bigint AND status = %(active)s::text
       AND currency = %(currency)s::text
       AND total - consumed - held >= %(amount)s::numeric
@@ -79,11 +98,15 @@ WITH w AS (
           SELECT 1 FROM {TX_TABLE}
           WHERE wallet_id = %(wallet)s::bigint AND usage_reference = %(reference)s::text
       )
-    RETURNING id, account_id, currency, total, consumed, held, last_seq
+    RETURNING id, account_id, currency, total, consumed, held, last_seq,
+        low_balance_alert_seq IS NOT DISTINCT FROM last_seq AS low_alert,
+        depleted_alert_seq IS NOT DISTINCT FROM last_seq AS depleted_alert
+), t AS (
+    INSERT INTO {TX_TABLE} ({", ".join(f.column for f in _COLUMNS)})
+    SELECT {", ".join(_VALUES[f.attname] for f in _COLUMNS)} FROM w
+    RETURNING {", ".join(_RETURNED)}
 )
-INSERT INTO {TX_TABLE} ({", ".join(f.column for f in _COLUMNS)})
-SELECT {", ".join(_VALUES[f.attname] for f in _COLUMNS)} FROM w
-RETURNING {", ".join(_RETURNED)}
+SELECT t.*, w.low_alert, w.depleted_alert FROM t CROSS JOIN w
 """
 
 USAGE_REFERENCE_UNIQUE = "wallet_usage_reference_unique"
@@ -98,9 +121,14 @@ _MONEY = frozenset(("amount", "total_after", "consumed_after", "held_after"))
 _FIELDS = WalletTransaction._meta.concrete_fields
 
 
-def draw(connection, *, wallet_id, money: Money, reference, description, actor, at):
+def draw_and_alert(
+    connection, *, wallet_id, money: Money, reference, description, actor, at, announce
+):
     """Run ``STATEMENT``, prepared, on Django's ``connection`` (``ledger.prepared``);
-    the new transaction, or None."""
+    the new transaction, or None. When the statement crossed an alert it calls
+    ``announce(tx, low, depleted)`` in the statement's transaction: in the caller's, or
+    — outside one — in a transaction opened for this drawdown, so an alert's event and
+    its drawdown commit together (docs/RULES.md "Wallet alerts")."""
     params = {
         "wallet": wallet_id,
         "active": WalletStatus.ACTIVE.value,
@@ -117,18 +145,27 @@ def draw(connection, *, wallet_id, money: Money, reference, description, actor, 
         if connection.in_atomic_block:  # a failed statement must not abort the caller's
             with transaction.atomic():  # transaction: a savepoint around it
                 rows = prepared.fetch(connection, STATEMENT, params)
-        else:  # autocommit: the statement is its own transaction
+            return _result(connection, rows, money, announce)
+        with transaction.atomic():  # no savepoint: a failure rolls the whole back
             rows = prepared.fetch(connection, STATEMENT, params)
+            return _result(connection, rows, money, announce)
     except IntegrityError as exc:
         if _constraint(exc) != USAGE_REFERENCE_UNIQUE:
             raise
         return None  # the same reference drawn by a concurrent call: the locked path answers
+
+
+def _result(connection, rows, money: Money, announce):
     if not rows:
         return None
     [row] = rows
+    *row, low, depleted = row
     currency = str(money.currency)
     values = [
         Money(value, currency) if field.attname in _MONEY else value
         for field, value in zip(_FIELDS, row, strict=True)
     ]
-    return WalletTransaction.from_db(connection.alias, None, values)
+    tx = WalletTransaction.from_db(connection.alias, None, values)
+    if low or depleted:
+        announce(tx, bool(low), bool(depleted))
+    return tx
