@@ -15,6 +15,7 @@ from django.db import transaction
 from billing_site.webhooks import endpoints
 from events import services as events
 from events.models import EventType
+from tests.api.conftest import api, make_key  # noqa: F401 - fixtures reused
 
 TIMEOUT = 0.3  # seconds: BILLFOLD_WEBHOOK_TIMEOUT in these tests
 
