@@ -33,3 +33,27 @@ def retry_gateway_events(limit: int = 500) -> int:
     events that have not taken effect yet."""
     recover_unsent()
     return len(retry_pending(limit=limit))
+
+
+@task()
+def auto_top_up_wallet(wallet_id: int) -> int | None:
+    """Enqueued after a movement crossed the wallet's low-balance threshold (when it has
+    an enabled below-threshold rule): open its automatic top-up; the payment's id."""
+    from payments.services.auto_top_ups import run_auto_top_up
+    from wallets.models import AutoTopUpTrigger
+
+    payment = run_auto_top_up(wallet=wallet_id, trigger=AutoTopUpTrigger.BELOW_THRESHOLD)
+    return payment.pk if payment is not None else None
+
+
+@task()
+def monthly_auto_top_ups() -> int:
+    """Monthly automatic top-ups whose day has come (each wallet once a month)."""
+    from payments.services.auto_top_ups import monthly_auto_top_ups as run
+
+    return run()
+
+
+def enqueue_auto_top_up(wallet_id: int) -> None:
+    """``wallets.services.alerts`` calls this after commit (registered by the app)."""
+    auto_top_up_wallet.enqueue(wallet_id)

@@ -39,6 +39,7 @@ PERIODIC = (
     PeriodicJob(
         "deliver_sandbox_events", "payments.tasks.deliver_sandbox_events", timedelta(minutes=1)
     ),
+    PeriodicJob("monthly_auto_top_ups", "payments.tasks.monthly_auto_top_ups", timedelta(hours=1)),
     PeriodicJob(
         "fan_out_webhook_events",
         "billing_site.webhooks.tasks.fan_out_events",

@@ -1,3 +1,4 @@
+from .auto_top_ups import AutoTopUpRun
 from .credit_notes import RefundCreditNote
 from .gateways import (
     CallKind,
@@ -22,6 +23,7 @@ from .receipts import ReceiptKind, ReceiptSnapshot
 from .records import PaymentAllocation, PaymentBatch, PaymentTransition
 
 __all__ = [
+    "AutoTopUpRun",
     "ALLOWED_STATUSES",
     "CallKind",
     "CallStatus",

@@ -1,5 +1,7 @@
 """Every write of the wallets app (SPEC section 6). One transaction per operation."""
 
+from .alerts import set_low_balance_alert
+from .auto_top_up_rules import clear_auto_top_up, set_auto_top_up
 from .core import (
     close_wallet,
     create_wallet,
@@ -25,6 +27,7 @@ __all__ = [
     "add_ongoing_line",
     "apply_to_invoice",
     "capture_holds",
+    "clear_auto_top_up",
     "close_wallet",
     "create_wallet",
     "follow_invoice",
@@ -32,6 +35,8 @@ __all__ = [
     "lock_wallet_and_account",
     "release_hold",
     "release_holds",
+    "set_auto_top_up",
+    "set_low_balance_alert",
     "remove_ongoing_line",
     "take_back",
     "top_up",
