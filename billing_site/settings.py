@@ -319,6 +319,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentMethodEnum": "payments.models.PaymentMethod",
         "PaymentStatusEnum": "payments.models.PaymentStatus",
         "InvoiceStatusEnum": "ledger.models.InvoiceStatus",
+        "EventTypeEnum": "events.models.EventType",  # events and webhook endpoints
         "ManualMethodEnum": "billing_site.api.payment_serializers.MANUAL_METHOD_CHOICES",
         "ReceiptMethodEnum": "billing_site.api.payment_serializers.RECEIPT_METHOD_CHOICES",
     },
