@@ -6,13 +6,14 @@ commit; it comes after every other lock of ``ledger.locks`` (like the numbering
 counters), so call ``emit`` once the operation's rows are locked and written.
 """
 
+import json
 from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 
-from . import rendering
+from . import prepared, rendering, snapshot
 from .models import ConsumedEvent, Event, EventCounter, EventType
 
 _NEXT_SEQ = (
@@ -20,6 +21,23 @@ _NEXT_SEQ = (
     "ON CONFLICT (account_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
     "RETURNING last_seq"
 )
+# PostgreSQL: the counter's upsert and the event's insert in ONE prepared statement. The
+# upsert comes first and locks the counter row until commit (as ``next_seq`` does): the
+# insert takes the number the upsert returned, so two transactions of one account never
+# share a number and a rollback gives it back. (No ``SELECT ... FOR UPDATE`` CTE: a CTE
+# reading a row another transaction has locked then updated would see its old version;
+# see wallets/services/drawdown_sql.py.)
+_WRITE_PG = (
+    "WITH c AS (INSERT INTO events_eventcounter (account_id, last_seq) "
+    "VALUES (%(account)s, 1) ON CONFLICT (account_id) DO UPDATE "
+    "SET last_seq = events_eventcounter.last_seq + 1 RETURNING last_seq) "
+    "INSERT INTO events_event (id, type, account_id, seq, created_at, payload) "
+    "SELECT %(id)s::uuid, %(type)s::varchar, %(account)s::bigint, c.last_seq, "
+    "%(at)s::timestamptz, %(payload)s::jsonb FROM c RETURNING seq"
+)
+
+
+_TYPES = frozenset(EventType.values)
 
 
 def _pk(obj: Model | int) -> int:
@@ -32,6 +50,66 @@ def next_seq(account_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_NEXT_SEQ.format(table=EventCounter._meta.db_table), [account_id])
         return cursor.fetchone()[0]
+
+
+def _new_event(type: str, account_id: int, payload: dict) -> tuple[Event, dict]:
+    event = Event(type=type, account_id=account_id, payload=payload)
+    params = {
+        "account": account_id,
+        "id": event.id,
+        "type": type,
+        "at": event.created_at,
+        "payload": json.dumps(payload),
+    }
+    return event, params
+
+
+def _written(event: Event, seq: int) -> Event:
+    event.seq = seq
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+def _write(type: str, account_id: int, payload: dict) -> Event:
+    """Number and insert one event. PostgreSQL: one prepared statement (``_WRITE_PG``),
+    the payload stored as the JSON text ``JSONField`` would have written; elsewhere the
+    counter's upsert, then the ORM's insert."""
+    if connection.vendor != "postgresql":
+        return Event.objects.create(
+            type=type, account_id=account_id, seq=next_seq(account_id), payload=payload
+        )
+    event, params = _new_event(type, account_id, payload)
+    return _written(event, prepared.one_value(connection, _WRITE_PG, params))
+
+
+def _write_verified(type: str, account_id: int, name: str, obj: Model) -> Event:
+    """One object as the caller holds it (PostgreSQL): rendered from its own values and
+    written by one statement if its row holds them (``events.snapshot``); else rendered
+    from the row that statement returned, then written."""
+    snap = snapshot.of(obj._meta.model)
+    stored = snap.stored(obj)
+    if stored is None:
+        return _write(type, account_id, {name: rendering.render(obj)})
+    instance, values = stored
+    event, params = _new_event(type, account_id, {name: rendering.render_instance(instance)})
+    params["pk"] = obj.pk
+    params.update((f"v{i}", value) for i, value in enumerate(values))
+    rows = prepared.fetch(connection, snap.write_sql, params)
+    if rows and rows[0][0] is not None:
+        return _written(event, rows[0][0])
+    fresh = snap.from_row(rows[0][1:] if rows else None, obj.pk)
+    return _write(type, account_id, {name: rendering.render_instance(fresh)})
+
+
+def _verifiable(objects: Mapping) -> tuple[str, Model] | None:
+    """The one object of a single-object event whose renderer shows only its row."""
+    if connection.vendor != "postgresql" or len(objects) != 1:
+        return None
+    ((name, obj),) = objects.items()
+    if isinstance(obj, Model) and rendering.renders_row(obj):
+        return name, obj
+    return None
 
 
 def outbox_enabled() -> bool:
@@ -49,7 +127,7 @@ def emit(
     Must run inside the effect's ``transaction.atomic()``: outside one the event and its
     effect could be committed apart, which is what the outbox exists to prevent.
     """
-    if type not in EventType.values:
+    if type not in _TYPES:
         raise ValueError(f"events: unknown event type {type!r}; one of {EventType.values}.")
     if not connection.in_atomic_block:
         raise transaction.TransactionManagementError(
@@ -58,14 +136,14 @@ def emit(
         )
     if not outbox_enabled():
         return None
+    one = _verifiable(objects)
+    if one is not None:
+        return _write_verified(type, _pk(account), *one)
     payload = {
         name: obj if isinstance(obj, dict) or obj is None else rendering.render(obj)
         for name, obj in objects.items()
     }
-    account_id = _pk(account)
-    return Event.objects.create(
-        type=type, account_id=account_id, seq=next_seq(account_id), payload=payload
-    )
+    return _write(type, _pk(account), payload)
 
 
 def emit_invoice_overdue(invoice: Model) -> Event | None:
