@@ -8,7 +8,15 @@ from billing_site.api.accounts import VisiblePrimaryKey
 from billing_site.api.fields import MoneyField
 from billing_site.api.payment_serializers import MANUAL_METHOD_CHOICES, PaymentSerializer
 from ledger.models import Account, Invoice
-from wallets.models import CreditMemo, Hold, Wallet, WalletStatus, WalletTransaction
+from wallets.models import (
+    AutoTopUp,
+    AutoTopUpTrigger,
+    CreditMemo,
+    Hold,
+    Wallet,
+    WalletStatus,
+    WalletTransaction,
+)
 
 
 class WalletSerializer(serializers.ModelSerializer):
@@ -16,6 +24,14 @@ class WalletSerializer(serializers.ModelSerializer):
     consumed = MoneyField(read_only=True, help_text="Drawn down.")
     held = MoneyField(read_only=True, help_text="Reserved for ongoing invoices.")
     available = MoneyField(read_only=True, help_text="total − consumed − held.")
+    low_balance_threshold = MoneyField(
+        read_only=True,
+        allow_null=True,
+        help_text="wallet.low_balance once each time available falls below it; null: none.",
+    )
+    low_balance_email = serializers.BooleanField(
+        read_only=True, help_text="A low balance is also emailed to the account."
+    )
 
     class Meta:
         model = Wallet
@@ -29,6 +45,8 @@ class WalletSerializer(serializers.ModelSerializer):
             "consumed",
             "held",
             "available",
+            "low_balance_threshold",
+            "low_balance_email",
             "created_at",
             "closed_at",
         )
@@ -163,3 +181,43 @@ class ApplyResult(serializers.Serializer):
     wallet = WalletSerializer()
     hold = HoldSerializer(allow_null=True, help_text="On an ongoing invoice.")
     credit_memos = CreditMemoSerializer(many=True, help_text="On an issued invoice.")
+
+
+class LowBalanceAlertInput(serializers.Serializer):
+    threshold = MoneyField(
+        allow_null=True, help_text="Alert when available falls below it (≥ 0); null clears."
+    )
+    email = serializers.BooleanField(default=False, help_text="Also email the account.")
+
+
+class AutoTopUpSerializer(serializers.ModelSerializer):
+    amount = MoneyField(read_only=True, allow_null=True, help_text="A fixed amount each time.")
+    target = MoneyField(read_only=True, allow_null=True, help_text="Or: up to this balance.")
+
+    class Meta:
+        model = AutoTopUp
+        fields = (
+            "trigger",
+            "day_of_month",
+            "amount",
+            "target",
+            "enabled",
+            "last_triggered_at",
+            "last_period",
+        )
+        read_only_fields = fields
+
+
+class AutoTopUpState(serializers.Serializer):
+    wallet = serializers.IntegerField(source="wallet.pk")
+    rule = AutoTopUpSerializer(allow_null=True, help_text="null: no automatic top-up.")
+
+
+class AutoTopUpInput(serializers.Serializer):
+    trigger = serializers.ChoiceField(choices=AutoTopUpTrigger.choices)
+    day_of_month = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Monthly: 1 to 28."
+    )
+    amount = MoneyField(positive=True, required=False, allow_null=True)
+    target = MoneyField(positive=True, required=False, allow_null=True)
+    enabled = serializers.BooleanField(default=True)

@@ -14,8 +14,11 @@ from billing_site.api.wallet_serializers import (
     AmountInput,
     ApplyInput,
     ApplyResult,
+    AutoTopUpInput,
+    AutoTopUpState,
     DrawdownInput,
     HoldSerializer,
+    LowBalanceAlertInput,
     TopUpInput,
     TopUpResult,
     TransactionSerializer,
@@ -25,7 +28,7 @@ from billing_site.api.wallet_serializers import (
 )
 from payments import services as payments
 from wallets import services
-from wallets.models import Hold, Wallet, WalletTransaction
+from wallets.models import AutoTopUp, Hold, Wallet, WalletTransaction
 
 TransactionPage = page_of(TransactionSerializer, "WalletTransactionPage")
 HoldPage = page_of(HoldSerializer, "HoldPage")
@@ -149,3 +152,35 @@ class WalletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         if isinstance(result, Hold):
             return self.result(ApplyResult, wallet, hold=result, credit_memos=[])
         return self.result(ApplyResult, wallet, hold=None, credit_memos=result)
+
+    @extend_schema(request=LowBalanceAlertInput, responses=WalletSerializer)
+    @action(detail=True, methods=["post"], url_path="low-balance-alert")
+    def low_balance_alert(self, request, pk=None):
+        """Set (or, with ``threshold: null``, clear) the wallet's low-balance threshold:
+        ``wallet.low_balance`` once each time available falls below it (and an email to
+        the account with ``email: true``); set above what is available, it alerts now."""
+        wallet = self.get_object()
+        data = self.input(LowBalanceAlertInput, **self.context_for(wallet))
+        wallet = services.set_low_balance_alert(
+            wallet=wallet, threshold=data["threshold"], email=data["email"], actor=self.actor
+        )
+        return self.output(Wallet.objects.select_related("account").get(pk=wallet.pk))
+
+    @extend_schema(methods=["GET"], responses=AutoTopUpState)
+    @extend_schema(methods=["PUT"], request=AutoTopUpInput, responses=AutoTopUpState)
+    @extend_schema(methods=["DELETE"], request=None, responses=AutoTopUpState)
+    @action(detail=True, methods=["get", "put", "delete"], url_path="auto-top-up")
+    def auto_top_up(self, request, pk=None):
+        """The wallet's automatic top-up rule: a ``top_up`` payment opened when available
+        falls below the wallet's threshold (``below_threshold``) or ``monthly`` on
+        ``day_of_month``, for a fixed ``amount`` or up to a ``target``; collected by
+        direct debit under the account's mandate, else waiting (the member is emailed).
+        PUT sets it (replacing any), DELETE clears it."""
+        wallet = self.get_object()
+        if request.method == "PUT":
+            data = self.input(AutoTopUpInput, **self.context_for(wallet))
+            services.set_auto_top_up(wallet=wallet, actor=self.actor, **data)
+        elif request.method == "DELETE":
+            services.clear_auto_top_up(wallet=wallet, actor=self.actor)
+        rule = AutoTopUp.objects.filter(wallet=wallet).first()
+        return self.output({"wallet": wallet, "rule": rule}, AutoTopUpState)

@@ -22,6 +22,7 @@ from .. import services
 from ..models import Payment
 from ..models.payments import MANUAL_METHODS
 from .forms import method_choices
+from .wallet_rules import RULE_ACTIONS
 
 RECENT = 25
 
@@ -174,6 +175,7 @@ WALLET_ACTIONS = {
         help="Only a wallet with nothing available or held can be closed.",
     ),
 }
+WALLET_ACTIONS.update(RULE_ACTIONS)
 
 
 @admin.register(Wallet)
