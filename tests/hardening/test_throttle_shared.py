@@ -68,3 +68,18 @@ def test_concurrent_requests_never_overspend_the_budget(settings):
     for t in running:
         t.join(60)
     assert sorted(statuses) == [200] * 3 + [429] * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_idle_counters_are_purged_now_and_then(settings):
+    settings.API_THROTTLE_PURGE_RATE = 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {throttle_store.TABLE} (ident, hits, allowed) "
+            "VALUES ('idle', ARRAY[1.0::float8], true)"
+        )
+    throttle_store.hit("busy", 10, 60.0)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ident FROM {throttle_store.TABLE}")
+        idents = {row[0] for row in cursor.fetchall()}  # other tests' live counters too
+    assert "busy" in idents and "idle" not in idents
