@@ -371,6 +371,9 @@ BILLFOLD_WEBHOOK_HTTP_LOCAL = env_bool("BILLFOLD_WEBHOOK_HTTP_LOCAL", DEBUG)
 BILLFOLD_STAFF_ALERT_EMAIL = (os.environ.get("BILLFOLD_STAFF_ALERT_EMAIL") or "").strip()
 
 PAYMENT_LINK_DAYS = int(os.environ.get("PAYMENT_LINK_DAYS") or 14)
+# The site's public address, for links in emails sent outside a request (an automatic
+# top-up's payment link); pages built in a request use the request's host.
+BILLFOLD_SITE_URL = os.environ.get("BILLFOLD_SITE_URL") or "http://localhost:8000"
 # The payee's bank details printed under "How to pay" on a request to pay by bank
 # transfer (one line each; in the environment, lines separated by a newline or "\n").
 BILLFOLD_PAYEE_BANK_DETAILS = (os.environ.get("BILLFOLD_PAYEE_BANK_DETAILS") or "").replace(

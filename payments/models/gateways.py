@@ -118,10 +118,16 @@ class LinkState(models.TextChoices):
 
 
 class PaymentLink(models.Model):
-    """A unique, unguessable, signed, expiring URL that lets a member pay one invoice."""
+    """A unique, unguessable, signed, expiring URL that lets a member pay one invoice —
+    or, with no invoice, one waiting ``top_up`` payment (``payment``, an automatic
+    top-up's link)."""
 
     invoice = models.ForeignKey(
-        "ledger.Invoice", on_delete=models.PROTECT, related_name="payment_links"
+        "ledger.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment_links",
     )
     account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
     nonce = models.CharField(max_length=64, unique=True, editable=False)
@@ -138,8 +144,16 @@ class PaymentLink(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(invoice__isnull=False) | models.Q(payment__isnull=False),
+                name="payment_link_invoice_or_payment",
+            )
+        ]
 
     def __str__(self):
+        if self.invoice_id is None:
+            return f"Payment link for top-up {self.payment}"
         return f"Payment link for {self.invoice}"
 
     @property

@@ -10,23 +10,26 @@ reached and the month not run yet), that no automatic top-up of the wallet is st
 and the email leave after commit (``start_direct_debit``'s own after-commit send).
 """
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from moneyed import Money
 
 from ledger import services as ledger
+from ledger.errors import StateConflict
 from ledger.money import format_money
 from ledger.services import Actor, system_actor
 from wallets import services as wallets
 from wallets.models import AutoTopUp, AutoTopUpTrigger, Wallet
 
-from ..models import AutoTopUpRun, Payment, PaymentStatus, PaymentType
-from .common import create_payment
-from .gateway_flows import start_direct_debit
+from ..models import AutoTopUpRun, Payment, PaymentLink, PaymentStatus, PaymentType
+from .common import create_payment, lock_payment
+from .gateway_flows import link_token, start_direct_debit
 
 S = PaymentStatus
 ENDED = (S.COMPLETED, S.CANCELLED, S.EXPIRED, S.PAID_FROM_BALANCE)
@@ -110,22 +113,52 @@ def run_auto_top_up(
         )
         if mandate is not None:
             return start_direct_debit(payment=payment.pk, mandate=mandate, actor=actor)
-        transaction.on_commit(lambda: send_top_up_email(payment.pk))
+        link = create_top_up_link(payment=payment, actor=actor)
+        transaction.on_commit(lambda: send_top_up_email(payment.pk, link.pk))
         return payment
 
 
-def send_top_up_email(payment_id: int) -> bool:
-    """After commit: tell the member a top-up of their wallet waits for their payment."""
+def create_top_up_link(*, payment: Payment | int, actor: Actor, days: int | None = None):
+    """A payment link (signed, expiring, unguessable) for a waiting ``top_up`` payment:
+    the member pays it by card on the same page as an invoice's link."""
+    with transaction.atomic():
+        _account, locked = lock_payment(payment)
+        if locked.type != PaymentType.TOP_UP or locked.status != S.WAITING_FOR_PAYMENT:
+            raise StateConflict(
+                f"Payment {locked.number} is not a top-up waiting for payment.", field="payment"
+            )
+        days = days or settings.PAYMENT_LINK_DAYS
+        return PaymentLink.objects.create(
+            invoice=None,
+            payment=locked,
+            account_id=locked.account_id,
+            nonce=secrets.token_urlsafe(32),
+            expires_at=timezone.now() + timedelta(days=days),
+            created_by=actor.user,
+        )
+
+
+def link_url(link: PaymentLink) -> str:
+    """The link's absolute URL: ``BILLFOLD_SITE_URL`` + the payment-link page."""
+    path = reverse("payment-link", args=[link_token(link)])
+    return settings.BILLFOLD_SITE_URL.rstrip("/") + path
+
+
+def send_top_up_email(payment_id: int, link_id: int) -> bool:
+    """After commit: tell the member a top-up of their wallet waits, with its link."""
     payment = Payment.objects.select_related("account", "wallet").get(pk=payment_id)
     to = payment.account.email
     if not to:
         return False
+    link = PaymentLink.objects.get(pk=link_id)
+    until = timezone.localtime(link.expires_at)
     subject = f"Top up wallet '{payment.wallet.name}' — {format_money(payment.amount)}"
     body = (
         f"Hello {payment.account.name},\n\n"
         f"Your wallet '{payment.wallet.name}' has {format_money(payment.wallet.available)} "
-        f"available. Its automatic top-up asks for {format_money(payment.amount)}: payment "
-        f"{payment.number} waits for you.\n"
+        f"available. Its automatic top-up asks for {format_money(payment.amount)} "
+        f"(payment {payment.number}).\n\nYou can pay it by card here:\n{link_url(link)}\n\n"
+        f"The link works until {until:%d %B %Y}.\n"
     )
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
     return True

@@ -164,7 +164,11 @@ def resolve_link(token: str) -> PaymentLink | None:
         nonce = signing.loads(token, salt=LINK_SALT)
     except signing.BadSignature:
         return None
-    return PaymentLink.objects.select_related("invoice", "account").filter(nonce=nonce).first()
+    return (
+        PaymentLink.objects.select_related("invoice", "account", "payment")
+        .filter(nonce=nonce)
+        .first()
+    )
 
 
 def open_link(link: PaymentLink) -> None:
@@ -175,16 +179,19 @@ def open_link(link: PaymentLink) -> None:
 
 
 def pay_link(*, link: PaymentLink, card_number: str, actor: Actor) -> Payment:
-    """Pay the link's invoice by card through the gateway (refused once paid/expired)."""
+    """Pay the link's invoice (or its top-up payment) by card through the gateway
+    (refused once paid/expired)."""
     with transaction.atomic():
         locked = PaymentLink.objects.select_for_update(no_key=True).get(pk=link.pk)
         state = locked.state
         if state in (LinkState.PAID, LinkState.EXPIRED):
             raise StateConflict(f"This payment link is {state}.", field="link")
-        payment = open_payment_for(locked.invoice)
+        top_up = locked.invoice_id is None  # a top-up's link: its own payment
+        payment = locked.payment if top_up else open_payment_for(locked.invoice)
         if payment is None or payment.status != S.WAITING_FOR_PAYMENT:
             raise StateConflict(
-                f"Invoice {locked.invoice} has no payment waiting"
+                ("This top-up" if top_up else f"Invoice {locked.invoice}")
+                + " has no payment waiting"
                 + (" (a payment is being processed)." if payment else "."),
                 field="link",
             )

@@ -15,8 +15,9 @@ from billing_site.jobs.periodic import enqueue_due
 from ledger import services as ledger
 from ledger.errors import InvalidInput, StateConflict
 from payments import services as pay
-from payments.models import AutoTopUpRun, GatewayCall, Payment
-from payments.services.auto_top_ups import monthly_auto_top_ups
+from payments.gateways.sandbox import CARD_SUCCESS
+from payments.models import AutoTopUpRun, GatewayCall, Payment, PaymentLink
+from payments.services.auto_top_ups import link_url, monthly_auto_top_ups
 from tests.wallets.conftest import assert_wallet_consistent, fresh
 from wallets import services as wallets
 
@@ -55,6 +56,8 @@ def test_threshold_fixed_without_mandate_waits_and_emails(
     assert AutoTopUpRun.objects.get(payment=payment).by_direct_debit is False
     [mail] = mailoutbox
     assert mail.to == [account.email] and payment.number in mail.body and "£300.00" in mail.subject
+    [link] = PaymentLink.objects.filter(payment=payment)
+    assert link.invoice is None and link_url(link) in mail.body
     with django_capture_on_commit_callbacks(execute=True):
         draw(low_wallet, "100.00", "t3", actor)  # still below: no new crossing, no new top-up
     assert len(top_ups(low_wallet)) == 1
@@ -204,3 +207,33 @@ def test_monthly_fixed_with_mandate_end_to_end(make_account):
     call_command("deliver_sandbox_events", "--all")
     assert fresh(payment).status == "completed"
     assert fresh(wallet).available.amount == Decimal("250.00")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_threshold_fixed_without_mandate_paid_by_card_through_the_emailed_link(
+    make_account, client, mailoutbox
+):
+    actor = ledger.system_actor("auto top-up test")
+    account = make_account()
+    wallet = wallets.create_wallet(account=account, name="Card", actor=actor)
+    wallets.top_up(wallet=wallet, amount="100.00", actor=actor, grant=True)
+    wallets.set_low_balance_alert(wallet=wallet, threshold="50.00", actor=actor)
+    wallets.set_auto_top_up(wallet=wallet, trigger="below_threshold", amount="75.00", actor=actor)
+    draw(wallet, "60.00", "c1", actor)  # 40: the job opens a waiting top-up and emails
+    [payment] = top_ups(wallet)
+    assert payment.status == "waiting_for_payment"
+    [mail] = mailoutbox
+    path = "/" + mail.body.split("http://localhost:8000/", 1)[1].split()[0]
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Top up wallet Card" in page.content.decode() and "£75.00" in page.content.decode()
+    paid = client.post(path, {"card_number": CARD_SUCCESS})
+    assert paid.status_code == 302
+    assert fresh(payment).status == "processing"
+    call_command("deliver_sandbox_events", "--all")
+    assert fresh(payment).status == "completed"
+    assert PaymentLink.objects.get(payment=payment).paid_at is not None
+    assert fresh(wallet).available.amount == Decimal("115.00")
+    assert "Paid" in client.get(path).content.decode()
+    assert_wallet_consistent(wallet)

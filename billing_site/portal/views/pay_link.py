@@ -47,12 +47,15 @@ def pay(request, token: str):
             return redirect(request.path)
     link.refresh_from_db()
     invoice = link.invoice
+    top_up = link.payment if invoice is None else None  # a top-up's link
     return render(
         request,
         "member/pay_link.html",
         {
             "link": link,
             "invoice": invoice,
+            "top_up": top_up,
+            "amount": top_up.amount if top_up is not None else invoice.amount_due,
             "form": form,
             "error": error,
             "state": link.state,
