@@ -72,6 +72,8 @@ def test_redeliver_from_the_admin_through_its_url(boss, receiver, endpoint, emit
     deliver_due()
     assert receiver.per_event[str(event.id)] == 3  # two endpoints, then one again
     assert delivery.attempts.filter(succeeded=True).count() == 2  # one per round
+    event_page = boss.get(f"/admin/events/event/{event.id}/change/").content.decode()
+    assert "Redeliver to every endpoint" in event_page  # the event's page
     boss.post(f"/admin/webhooks/webhookdelivery/event/{event.id}/redeliver/")
     assert set(WebhookDelivery.objects.values_list("status", "round")) == {
         ("pending", 3),
