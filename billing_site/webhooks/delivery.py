@@ -52,10 +52,10 @@ def event_body(event) -> bytes:
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
-def lease() -> timedelta:
-    """How long a claim keeps other workers off: the send's timeout (connect + read)
-    twice, plus a margin for recording."""
-    return timedelta(seconds=2 * sender.timeout_seconds() + 60)
+def lease(batch: int = 1) -> timedelta:
+    """How long a claim keeps other workers off: a batch is sent one after the other,
+    each send bounded by its timeout twice (connect, then the answer), plus a margin."""
+    return timedelta(seconds=batch * 2 * sender.timeout_seconds() + 60)
 
 
 def backoff(number: int, *, rng=random) -> timedelta:
@@ -65,7 +65,7 @@ def backoff(number: int, *, rng=random) -> timedelta:
     return delay * rng.uniform(1 - JITTER, 1 + JITTER)
 
 
-def claim_due(*, now: datetime | None = None, limit: int = 20) -> list[Claim]:
+def claim_due(*, now: datetime | None = None, limit: int = 10) -> list[Claim]:
     """Take up to ``limit`` due deliveries of enabled endpoints: each gets its next
     attempt number and a lease, and the transaction commits before anything is sent."""
     now = now or timezone.now()
@@ -80,7 +80,7 @@ def claim_due(*, now: datetime | None = None, limit: int = 20) -> list[Claim]:
         )
         for row in rows:
             row.attempts_count += 1
-            row.claimed_until = now + lease()
+            row.claimed_until = now + lease(len(rows))
             row.first_attempt_at = row.first_attempt_at or now
         WebhookDelivery.objects.bulk_update(
             rows, ["attempts_count", "claimed_until", "first_attempt_at"]
@@ -170,7 +170,7 @@ def _endpoint_outcome(endpoint_id: int, succeeded: bool, now: datetime) -> None:
         transaction.on_commit(lambda: alerts.endpoint_disabled(endpoint_id))
 
 
-def deliver_due(*, now=None, limit: int = 20, rounds: int = 50, clock=None) -> int:
+def deliver_due(*, now=None, limit: int = 10, rounds: int = 100, clock=None) -> int:
     """Claim, send, record until nothing is due (or ``rounds`` batches); the number of
     attempts made. ``clock()`` gives ``now`` for each step (tests); default: real time."""
     clock = clock or (lambda: now or timezone.now())

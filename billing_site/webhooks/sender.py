@@ -46,6 +46,18 @@ def _target(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def _excerpt(response, *, deadline: float) -> str:
+    """At most 1 kB of the answer, read until ``deadline`` (an answer dripping a byte
+    at a time cannot hold the worker: each read has the timeout, the whole has this)."""
+    data = b""
+    while len(data) < EXCERPT_LIMIT and time.monotonic() < deadline:
+        chunk = response.read1(EXCERPT_LIMIT - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8", "replace")[:EXCERPT_LIMIT]
+
+
 def post(url: str, body: bytes, *, secret: str, headers: dict, timeout=None) -> Outcome:
     """POST ``body`` signed with ``secret`` (``Billfold-Signature: t=...,v1=...``, the
     gateways' scheme) and say what came back; never raises for a network failure."""
@@ -64,7 +76,7 @@ def post(url: str, body: bytes, *, secret: str, headers: dict, timeout=None) -> 
         connection.request("POST", _target(url), body=body, headers=headers)
         response = connection.getresponse()
         status = response.status
-        excerpt = response.read(EXCERPT_LIMIT).decode("utf-8", "replace")[:EXCERPT_LIMIT]
+        excerpt = _excerpt(response, deadline=started + 2 * timeout)
     except TimeoutError:
         error = f"timeout after {timeout:g} s"
     except (OSError, http.client.HTTPException, ValueError) as exc:

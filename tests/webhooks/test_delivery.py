@@ -228,3 +228,22 @@ def boss_client(db):
     client = Client()
     client.force_login(get_user_model().objects.create_superuser("boss", "b@x.test", "x"))
     return client
+
+
+def test_a_worker_past_its_lease_cannot_record_a_second_success(
+    receiver, endpoint, emit, account, clock
+):
+    from billing_site.webhooks.delivery import claim_due, lease, record, send
+
+    endpoint()
+    emit(account)
+    fan_out_all(now=clock())
+    [slow] = claim_due(now=clock())
+    assert claim_due(now=clock.advance(seconds=30)) == []  # leased to the first worker
+    [late] = claim_due(now=clock.advance(seconds=lease().total_seconds()))
+    assert (slow.number, late.number) == (1, 2)
+    first = record(late, send(late), now=clock())
+    stale = record(slow, send(slow), now=clock())
+    assert first.succeeded and not stale.succeeded and stale.error.startswith("superseded")
+    assert WebhookAttempt.objects.filter(succeeded=True).count() == 1
+    assert WebhookDelivery.objects.get().status == "delivered"
