@@ -6,7 +6,7 @@ and attempts under Records (read-only, *Redeliver*). Every write goes through
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -136,7 +136,7 @@ class WebhookEndpointAdmin(AdminLookMixin, admin.ModelAdmin):
                     request, f"New signing secret of {done.url}: {secret} — shown only once."
                 )
         except WebhookEndpoint.DoesNotExist:
-            raise PermissionDenied("No such endpoint.") from None
+            raise Http404("No such webhook endpoint.") from None
         except BillingError as exc:
             messages.error(request, exc.detail)
         return HttpResponseRedirect(
@@ -228,6 +228,8 @@ class WebhookDeliveryAdmin(AdminLookMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
     def redeliver_view(self, request, object_id):
         """*Redeliver* on a delivery's page: a new attempt now."""
         self._check(request)
+        if not WebhookDelivery.objects.filter(pk=object_id).exists():
+            raise Http404("No such webhook delivery.")
         self._redeliver(request, [int(object_id)])
         return HttpResponseRedirect(
             reverse("admin:webhooks_webhookdelivery_change", args=[object_id])

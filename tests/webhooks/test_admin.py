@@ -42,3 +42,10 @@ def test_a_clerk_cannot_redeliver(receiver, endpoint, emit, account):
     assert clerk.post(url).status_code == 403
     delivery.refresh_from_db()
     assert (delivery.status, delivery.round) == ("delivered", 1)
+
+
+def test_unknown_ids_are_404_in_the_admin_look():
+    admin = role_client(BILLING_ADMIN)
+    for name in ("webhookdelivery_redeliver", "webhookendpoint_enable"):
+        missing = admin.post(reverse(f"admin:webhooks_{name}", args=[10**9]))
+        assert missing.status_code == 404 and "Not found" in missing.content.decode()
