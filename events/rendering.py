@@ -26,34 +26,17 @@ def register(model: type[models.Model] | str, renderer: Renderer) -> None:
     _renderers[_label(model)] = renderer
 
 
-def _renderer(obj: models.Model) -> Renderer:
+def render(obj: models.Model) -> dict:
+    """``obj`` as the API shows it; a model without a renderer is a programming error."""
     label = obj._meta.label
     try:
-        return _renderers[label]
+        renderer = _renderers[label]
     except KeyError:
         raise LookupError(
             f"events: no renderer registered for {label}; the composition layer registers "
             "one per model in its AppConfig.ready (billing_site.api.apps)."
         ) from None
-
-
-def render(obj: models.Model) -> dict:
-    """``obj`` as the API shows it, read afresh; a model without a renderer is a
-    programming error."""
-    return _renderer(obj)(obj)
-
-
-def renders_row(obj: models.Model) -> bool:
-    """Whether ``obj``'s renderer shows nothing but its row's columns, and so can render
-    an instance as it is (``render_instance``) once ``emit`` has checked that the row
-    holds its values (``events.snapshot``). A renderer says so with a true
-    ``renders_row`` attribute and a ``render_instance(obj)`` method."""
-    return bool(getattr(_renderer(obj), "renders_row", False))
-
-
-def render_instance(obj: models.Model) -> dict:
-    """``obj`` as the API shows it, from its own values, without reading it again."""
-    return _renderer(obj).render_instance(obj)
+    return renderer(obj)
 
 
 def registered() -> list[str]:

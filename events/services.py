@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 
-from . import prepared, rendering, snapshot
+from . import prepared, rendering
 from .models import ConsumedEvent, Event, EventCounter, EventType
 
 _NEXT_SEQ = (
@@ -83,35 +83,6 @@ def _write(type: str, account_id: int, payload: dict) -> Event:
     return _written(event, prepared.one_value(connection, _WRITE_PG, params))
 
 
-def _write_verified(type: str, account_id: int, name: str, obj: Model) -> Event:
-    """One object as the caller holds it (PostgreSQL): rendered from its own values and
-    written by one statement if its row holds them (``events.snapshot``); else rendered
-    from the row that statement returned, then written."""
-    snap = snapshot.of(obj._meta.model)
-    stored = snap.stored(obj)
-    if stored is None:
-        return _write(type, account_id, {name: rendering.render(obj)})
-    instance, values = stored
-    event, params = _new_event(type, account_id, {name: rendering.render_instance(instance)})
-    params["pk"] = obj.pk
-    params.update((f"v{i}", value) for i, value in enumerate(values))
-    rows = prepared.fetch(connection, snap.write_sql, params)
-    if rows and rows[0][0] is not None:
-        return _written(event, rows[0][0])
-    fresh = snap.from_row(rows[0][1:] if rows else None, obj.pk)
-    return _write(type, account_id, {name: rendering.render_instance(fresh)})
-
-
-def _verifiable(objects: Mapping) -> tuple[str, Model] | None:
-    """The one object of a single-object event whose renderer shows only its row."""
-    if connection.vendor != "postgresql" or len(objects) != 1:
-        return None
-    ((name, obj),) = objects.items()
-    if isinstance(obj, Model) and rendering.renders_row(obj):
-        return name, obj
-    return None
-
-
 def outbox_enabled() -> bool:
     """``BILLFOLD_OUTBOX = False`` is for the benchmark's "outbox off" runs only (a
     Django setting, not an environment variable: production always writes events)."""
@@ -136,9 +107,6 @@ def emit(
         )
     if not outbox_enabled():
         return None
-    one = _verifiable(objects)
-    if one is not None:
-        return _write_verified(type, _pk(account), *one)
     payload = {
         name: obj if isinstance(obj, dict) or obj is None else rendering.render(obj)
         for name, obj in objects.items()

@@ -7,9 +7,8 @@ encoder (what ``JSONRenderer`` writes, read back).
 Cheap, because ``emit`` runs inside every posting: one serializer instance per class
 renders every object (``to_representation``; DRF would otherwise build its fields again
 for each instance); the row is read by ``events.snapshot`` (one prepared statement on
-PostgreSQL) with its related rows prefetched as the API's queryset prefetches them, or,
-for a renderer that shows nothing but the row (``renders_row``), not read at all when
-``emit`` has verified that the row holds the instance's values.
+PostgreSQL, built as the ORM builds it) with its related rows prefetched as the API's
+queryset prefetches them.
 """
 
 import json
@@ -28,7 +27,6 @@ class Renderer:
         self.serializer_class = serializer_class
         self.model = model
         self.prefetch = prefetch
-        self.renders_row = not prefetch
         self._serializer = None
         self._lock = threading.Lock()
 
