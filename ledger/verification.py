@@ -2,7 +2,10 @@
 seq, balances and the hash chain (``ledger.chain``)."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
+
+from djmoney.money import Money
 
 from . import chain
 from .models import Account, Invoice, LedgerEntry
@@ -160,3 +163,33 @@ def verify_all(account_ids=None, *, require_chain=False) -> Iterator[tuple[Accou
     for account in accounts.iterator(chunk_size=500):
         problems = verify_account(account, require_chain=require_chain)
         yield account, problems + verify_invoices(account)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One account checked as ``manage.py verify_ledger`` checks it (its default: the
+    chain is not required of an account written outside the posting service)."""
+
+    account: Account
+    entries: int
+    balance: Money
+    problems: list[str]
+    unchained: bool
+
+    @property
+    def consistent(self) -> bool:
+        return not self.problems
+
+
+def verify_one(account: Account | int, *, require_chain: bool = False) -> Verification:
+    """Read-only: the account re-read, its ledger and invoices verified; the staff
+    *Verify ledger* page and ``GET /api/v1/accounts/{id}/verification/`` show this."""
+    account = Account.objects.get(pk=getattr(account, "pk", account))
+    problems = verify_account(account, require_chain=require_chain) + verify_invoices(account)
+    return Verification(
+        account=account,
+        entries=LedgerEntry.objects.filter(account_id=account.pk).count(),
+        balance=account.balance,
+        problems=problems,
+        unchained=not problems and unchained(account),
+    )

@@ -103,3 +103,18 @@ class PositionSerializer(serializers.Serializer):
     invoices = OwedInvoiceOut(many=True)
     wallets = WalletPositionOut(many=True)
     waiting_top_ups = TopUpOut(many=True)
+
+
+class VerificationSerializer(serializers.Serializer):
+    """``ledger.verification.verify_one``: the account re-derived from its entries, as
+    ``manage.py verify_ledger`` does."""
+
+    account = serializers.IntegerField(source="account.pk")
+    consistent = serializers.BooleanField()
+    entries = serializers.IntegerField(help_text="How many ledger entries were checked.")
+    balance = MoneyField(help_text="The account's stored balance.")
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Each problem in words (the first broken entry of the hash chain named); "
+        "empty when consistent.",
+    )

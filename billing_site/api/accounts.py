@@ -3,7 +3,8 @@
 Accounts: list, read, create (``services.create_account``), edit the plain fields the
 admin edits (never balance or sequence; the currency only while nothing was posted),
 delete only while nothing was posted or invoiced, and read an account's whole position
-(``position/``) and its direct-debit mandates (``mandates/``). Groups: list, read,
+(``position/``), its direct-debit mandates (``mandates/``) and a check of its ledger
+against its entries (``verification/``). Groups: list, read,
 create, and record a payment for the whole group (``payments/``: split over its
 accounts' open invoices, oldest due first).
 """
@@ -18,6 +19,7 @@ from billing_site.api.account_serializers import (
     GroupPaymentInput,
     GroupPaymentResult,
     PositionSerializer,
+    VerificationSerializer,
 )
 from billing_site.api.base import ApiViewSet
 from billing_site.api.fields import MoneyField
@@ -28,6 +30,7 @@ from billing_site.api.statements import StatementMixin
 from ledger import services
 from ledger.errors import InvalidInput
 from ledger.models import Account, AccountGroup
+from ledger.verification import verify_one
 from payments import selectors as payment_selectors
 from payments import services as payment_services
 
@@ -172,6 +175,16 @@ class AccountViewSet(
         invoices holding it, and the top-ups still waiting for their money."""
         position = payment_selectors.account_position(self.get_object())
         return self.output(position, PositionSerializer)
+
+    @extend_schema(responses=VerificationSerializer, filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def verification(self, request, pk=None):
+        """Verify the account's ledger now, read-only, as ``manage.py verify_ledger``
+        does nightly (its default rule: entries written outside the posting service are
+        not failed for lacking a hash chain): seq without gap, each running balance, the
+        balance, the currency, the hash chain (the first broken entry named) and each
+        invoice's total against its lines."""
+        return self.output(verify_one(self.get_object()), VerificationSerializer)
 
 
 @extend_schema(tags=["accounts"])

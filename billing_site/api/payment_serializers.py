@@ -149,3 +149,10 @@ class InvoicePayment(serializers.Serializer):
 class InvoiceRefunds(serializers.Serializer):
     invoice = InvoiceSerializer()
     refunds = PaymentSerializer(many=True)
+
+
+class ExpireDueResult(serializers.Serializer):
+    expired = serializers.IntegerField(
+        help_text="How many waiting postpay payments past their due date were expired now "
+        "(0 when none was due)."
+    )

@@ -2,7 +2,7 @@
 POST action — each calling the same ``payments.services`` use case as the admin."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins
+from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
 
 from billing_site.api.base import ApiViewSet
@@ -11,6 +11,7 @@ from billing_site.api.payment_serializers import (
     AssignInput,
     CompleteInput,
     DirectDebitInput,
+    ExpireDueResult,
     PaymentCreate,
     PaymentFilter,
     PaymentSerializer,
@@ -19,6 +20,7 @@ from billing_site.api.payment_serializers import (
     ReversalInput,
     SendReceiptInput,
 )
+from billing_site.api.permissions import is_restricted
 from billing_site.documents import receipts
 from payments import services
 from payments.models import Payment
@@ -54,6 +56,20 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
             actor=self.actor,
         )
         return self.output(payment, status=201)
+
+    @extend_schema(request=None, responses=ExpireDueResult)
+    @action(detail=False, methods=["post"], url_path="expire-due")
+    def expire_due(self, request):
+        """Expire now every waiting postpay payment past its due date, on every account
+        (what ``manage.py expire_payments`` does from cron): returns how many. Safe to
+        repeat (a second run finds none); send an ``Idempotency-Key`` to replay the first
+        answer. A key restricted to some accounts is refused (403): it spans them all."""
+        if is_restricted(request):
+            raise exceptions.PermissionDenied(
+                "This API key is restricted to some accounts: expiring due payments "
+                "spans every account."
+            )
+        return self.output({"expired": services.expire_due_payments()}, ExpireDueResult)
 
     @extend_schema(request=ReasonInput, responses=PaymentSerializer)
     @action(detail=True, methods=["post"])

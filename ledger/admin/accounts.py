@@ -16,6 +16,7 @@ from ..models import Account, AccountGroup
 from .display import LedgerAdminMedia, money_cell
 from .pages import AdminLookMixin
 from .payments_tab import payments_csv_view, payments_view
+from .verify_page import verify_view
 
 LEDGER_FIELDS = ("balance_display", "last_seq", "last_posted_at", "created_at")
 
@@ -145,6 +146,9 @@ class AccountAdmin(AdminLookMixin, admin.ModelAdmin):
         def payments_csv(request, object_id):
             return payments_csv_view(self, request, object_id)
 
+        def verify(request, object_id):
+            return verify_view(self, request, object_id)
+
         return [
             path(
                 "<int:object_id>/payments/",
@@ -156,6 +160,7 @@ class AccountAdmin(AdminLookMixin, admin.ModelAdmin):
                 site.admin_view(payments_csv),
                 name=f"{prefix}_payments_csv",
             ),
+            path("<int:object_id>/verify/", site.admin_view(verify), name=f"{prefix}_verify"),
             *super().get_urls(),
         ]
 

@@ -18,6 +18,7 @@ from ..models import GatewayCall, Payment, PaymentAllocation, PaymentStatus, Pay
 from ..selectors import status_label, transition_label
 from ..selectors.timeline import TRANSITION_WORDS
 from .actions import PAYMENT_ACTIONS
+from .expire import expire_due_view, may_expire
 from .payment_page import PaymentPageMixin
 from .record import record_payment_view
 
@@ -177,8 +178,21 @@ class PaymentAdmin(PaymentPageMixin, ObjectActionsMixin, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("record/", wrap(self.record_view), name="payments_payment_record"),
+            path(
+                "expire-due/",
+                wrap(self.expire_due_view),
+                name="payments_payment_expire_due",
+            ),
             *super().get_urls(),
         ]
+
+    def expire_due_view(self, request):
+        """*Expire overdue waiting payments now* (the list's button; POST only)."""
+        return expire_due_view(self, request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {**(extra_context or {}), "can_expire": may_expire(request.user)}
+        return super().changelist_view(request, extra)
 
     def record_view(self, request):
         """Record money received without an invoice (the account's page links here)."""
