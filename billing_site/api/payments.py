@@ -69,7 +69,8 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
                 "This API key is restricted to some accounts: expiring due payments "
                 "spans every account."
             )
-        return self.output({"expired": services.expire_due_payments()}, ExpireDueResult)
+        expired = services.expire_due_payments(actor=self.actor)  # named on each payment
+        return self.output({"expired": expired}, ExpireDueResult)
 
     @extend_schema(request=ReasonInput, responses=PaymentSerializer)
     @action(detail=True, methods=["post"])

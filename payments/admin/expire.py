@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 
+from ledger.services import user_actor
+
 from ..services import expire_due_payments
 
 PERMISSION = "payments.cancel_payment"
@@ -28,7 +30,7 @@ def expire_due_view(model_admin, request):
         return HttpResponseNotAllowed(["POST"])
     if not may_expire(request.user):
         raise PermissionDenied("You are not allowed to expire payments.")
-    count = expire_due_payments()
+    count = expire_due_payments(actor=user_actor(request.user))
     if count:
         text = f"{count} waiting payment{'s' if count != 1 else ''} past due expired."
     else:

@@ -118,14 +118,16 @@ def send_receipt(*, payment: Payment | int, actor: Actor, to: str | None = None)
         return locked
 
 
-def expire_due_payments(*, today: date | None = None, batch: int = 200) -> int:
+def expire_due_payments(
+    *, today: date | None = None, batch: int = 200, actor: Actor | None = None
+) -> int:
     """Expire every waiting postpay payment past its due date; returns how many.
 
     Safe to run from cron on several hosts at once: each batch takes its rows with
     ``FOR UPDATE SKIP LOCKED``, so two runs never wait for or expire the same payment.
     """
     today = today or timezone.localdate()
-    actor = ledger.system_actor("expire_payments")
+    actor = actor or ledger.system_actor("expire_payments")  # staff or a key: named
     expired = 0
     while True:
         with transaction.atomic():

@@ -139,6 +139,8 @@ def test_expire_overdue_payments_from_the_payments_list(roles, admin, clerk, lat
     assert done.text() == ["1 waiting payment past due expired."]
     assert fresh(late).status == PaymentStatus.EXPIRED
     assert fresh(not_due).status == PaymentStatus.WAITING_FOR_PAYMENT
+    expiry = fresh(late).transitions.get(name="expire")
+    assert expiry.actor_label == "boss"  # who expired it, not the cron job's name
     again = succeeded(admin, admin.post(url))
     assert again.text() == ["No waiting payment was past its due date: nothing expired."]
 
@@ -150,6 +152,7 @@ def test_expire_due_over_the_api(late_and_not_due, account):
     first = api.post(path, idem="expire-1")
     assert (first.status_code, first.data) == (200, {"expired": 1}), first.data
     assert fresh(late).status == PaymentStatus.EXPIRED
+    assert fresh(late).transitions.get(name="expire").actor_label.startswith("api:")
     assert fresh(not_due).status == PaymentStatus.WAITING_FOR_PAYMENT
     replay = api.post(path, idem="expire-1")
     assert (replay.data, replay["Idempotent-Replayed"]) == ({"expired": 1}, "true")
