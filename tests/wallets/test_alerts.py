@@ -184,3 +184,32 @@ def test_concurrent_drawdowns_raise_one_event_per_crossing(make_account):
     seqs = list(Event.objects.filter(account=account).values_list("seq", flat=True))
     assert sorted(seqs) == list(range(1, len(seqs) + 1))
     assert_wallet_consistent(wallet)
+
+
+@pytest.mark.django_db
+def test_a_growing_hold_crosses_and_a_shrinking_one_rearms(make_wallet, account, actor, ongoing):
+    from ledger.services import LineSpec
+
+    wallet = make_wallet(account, grant="100.00")
+    alerts.set_low_balance_alert(wallet=wallet, threshold="50.00", actor=actor)
+    invoice = ongoing(account, "30.00")
+    wallets.apply_to_invoice(wallet=wallet, invoice=invoice, actor=actor)  # hold 30: 70
+    assert count(wallet, LOW) == 0
+    line = wallets.add_ongoing_line(
+        invoice=invoice, line=LineSpec("More usage", "1", "40.00"), actor=actor
+    )  # the hold follows to 70: available 30 (a hold change)
+    assert count(wallet, LOW) == 1 and fresh(wallet).available.amount == Decimal("30.00")
+    wallets.remove_ongoing_line(line=line, actor=actor)  # back to 30 held: 70, re-armed
+    assert fresh(wallet).low_balance_alert_seq is None
+    event = Event.objects.get(type=LOW)
+    assert event.payload["wallet"]["held"]["amount"] == "70.00"
+    assert_wallet_consistent(wallet)
+
+
+@pytest.mark.django_db
+def test_depleted_payload_is_the_wallet_at_zero(make_wallet, account, actor):
+    wallet = make_wallet(account, grant="10.00")
+    wallets.transfer_to_credit(wallet=wallet, amount="10.00", actor=actor)
+    event = Event.objects.get(type=DEPLETED)
+    assert event.payload["wallet"]["available"]["amount"] == "0.00"
+    assert event.account_id == account.pk

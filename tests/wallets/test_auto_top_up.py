@@ -17,7 +17,8 @@ from ledger.errors import InvalidInput, StateConflict
 from payments import services as pay
 from payments.gateways.sandbox import CARD_SUCCESS
 from payments.models import AutoTopUpRun, GatewayCall, Payment, PaymentLink
-from payments.services.auto_top_ups import link_url, monthly_auto_top_ups
+from payments.services.auto_top_ups import monthly_auto_top_ups
+from payments.services.gateway_flows import resolve_link
 from tests.wallets.conftest import assert_wallet_consistent, fresh
 from wallets import services as wallets
 
@@ -57,7 +58,8 @@ def test_threshold_fixed_without_mandate_waits_and_emails(
     [mail] = mailoutbox
     assert mail.to == [account.email] and payment.number in mail.body and "£300.00" in mail.subject
     [link] = PaymentLink.objects.filter(payment=payment)
-    assert link.invoice is None and link_url(link) in mail.body
+    url = mail.body.split("http://localhost:8000/pay/", 1)[1].split("/")[0]  # SITE_URL
+    assert link.invoice is None and resolve_link(url) == link  # the token is timestamped
     with django_capture_on_commit_callbacks(execute=True):
         draw(low_wallet, "100.00", "t3", actor)  # still below: no new crossing, no new top-up
     assert len(top_ups(low_wallet)) == 1
@@ -237,3 +239,42 @@ def test_threshold_fixed_without_mandate_paid_by_card_through_the_emailed_link(
     assert fresh(wallet).available.amount == Decimal("115.00")
     assert "Paid" in client.get(path).content.decode()
     assert_wallet_consistent(wallet)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_open_one_automatic_top_up(make_account):
+    import threading
+
+    from django.db import connection
+
+    from payments.services.auto_top_ups import run_auto_top_up
+
+    actor = ledger.system_actor("auto top-up test")
+    account = make_account()
+    wallet = wallets.create_wallet(account=account, name="Race", actor=actor)
+    wallets.top_up(wallet=wallet, amount="100.00", actor=actor, grant=True)
+    wallets.set_low_balance_alert(wallet=wallet, threshold="500.00", actor=actor)  # low now
+    wallets.set_auto_top_up(wallet=wallet, trigger="below_threshold", amount="400.00", actor=actor)
+    assert len(top_ups(wallet)) == 1  # setting the threshold above available alerted: a job
+    pay.cancel_payment(payment=top_ups(wallet)[0], actor=actor, reason="test")
+    barrier, errors, opened = threading.Barrier(8), [], []
+
+    def work():
+        try:
+            barrier.wait(timeout=30)
+            opened.append(run_auto_top_up(wallet=wallet.pk, trigger="below_threshold"))
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert len([p for p in opened if p is not None]) == 1
+    assert len(top_ups(wallet)) == 2
+    assert AutoTopUpRun.objects.filter(wallet=wallet, closed_at__isnull=True).count() == 1

@@ -42,6 +42,11 @@ def on_low_balance(hook: Callable[[int], None]) -> None:
         _low_balance_hooks.append(hook)
 
 
+def low_balance_hooks_after_commit(wallet_id: int) -> None:
+    for hook in _low_balance_hooks:
+        transaction.on_commit(lambda hook=hook: hook(wallet_id))
+
+
 def movement(wallet: Wallet, before: Money) -> tuple[bool, bool]:
     """Flip the flags of a locked wallet whose balances just moved (``wallet.last_seq``
     is the movement's seq, ``before`` the available before it); (low, depleted): which
@@ -69,8 +74,7 @@ def announce(wallet: Wallet, *, low: bool, depleted: bool) -> None:
         if wallet.low_balance_email:
             transaction.on_commit(lambda: send_low_balance_email(wallet.pk))
         if _low_balance_hooks and _threshold_rule(wallet.pk):
-            for hook in _low_balance_hooks:
-                transaction.on_commit(lambda hook=hook: hook(wallet.pk))
+            low_balance_hooks_after_commit(wallet.pk)
     if depleted:
         events.emit_wallet_depleted(wallet)
 

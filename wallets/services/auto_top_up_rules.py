@@ -9,6 +9,7 @@ from ledger.money import format_money, to_money
 from ledger.services import Actor
 
 from ..models import AutoTopUp, AutoTopUpTrigger, Wallet
+from . import alerts
 from .core import lock_wallet, require_active
 
 
@@ -83,6 +84,9 @@ def set_auto_top_up(
         rule.trigger, rule.amount, rule.target = trigger, amount, target
         rule.day_of_month, rule.enabled = day, bool(enabled)
         rule.save()
+        threshold_rule = rule.enabled and trigger == AutoTopUpTrigger.BELOW_THRESHOLD
+        if threshold_rule and locked.low_balance_alert_seq is not None:  # already low
+            alerts.low_balance_hooks_after_commit(locked.pk)
         return rule
 
 
