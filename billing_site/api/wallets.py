@@ -168,7 +168,7 @@ class WalletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
 
     @extend_schema(methods=["GET"], responses=AutoTopUpState)
     @extend_schema(methods=["PUT"], request=AutoTopUpInput, responses=AutoTopUpState)
-    @extend_schema(methods=["DELETE"], request=None, responses=AutoTopUpState)
+    @extend_schema(methods=["DELETE"], request=None, responses={200: AutoTopUpState})
     @action(detail=True, methods=["get", "put", "delete"], url_path="auto-top-up")
     def auto_top_up(self, request, pk=None):
         """The wallet's automatic top-up rule: a ``top_up`` payment opened when available
