@@ -38,12 +38,16 @@ def books():
     return account, paid, completed, due
 
 
+READ_ONLY_TOOLS = {"Verify ledger"}
+
+
 def offered(page) -> list[str]:
-    """The labels of the action buttons the page offers (not its navigation links)."""
+    """The labels of the action buttons the page offers (not its navigation links, nor
+    the read-only checks every role may run, such as *Verify ledger*)."""
     texts = page.locator(".object-tools a.billfold-action, .billfold-tools a").evaluate_all(
         "els => els.map(e => e.textContent.replace(/\\s+/g, ' ').trim())"
     )
-    return texts
+    return [text for text in texts if text not in READ_ONLY_TOOLS]
 
 
 def counts():

@@ -17,6 +17,8 @@ import multiprocessing
 import threading
 import traceback
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import pytest
@@ -41,6 +43,7 @@ from wallets import services as wallets
 
 EXAMPLES = 25  # per operation
 FUZZ_PROCESSES = 2  # operations fuzzed at once
+FUZZ_POOL_SECONDS = 300  # the forked pool as a whole; what it has not done by then runs here
 SCENARIOS = 40  # stateful scenarios
 STEPS = 6  # calls per scenario at most (schemathesis' default)
 CHECKS = [
@@ -183,6 +186,32 @@ def fuzz_forked(index: int) -> tuple[int, str | None]:
     return live.calls["stateless"] - before, failure
 
 
+def _in_forked_processes(count: int) -> list[tuple[int, str | None]]:
+    """``fuzz_forked`` for each index, ``FUZZ_PROCESSES`` at once. A forked process that
+    dies (forking a process that has threads can leave a child stuck on a lock) breaks
+    the pool instead of hanging it (``multiprocessing.Pool`` waited forever for the lost
+    task), and so does a pool that stops making progress: whatever it did not finish is
+    then fuzzed here, in this process, one operation after another."""
+    results: list = [None] * count
+    pool = ProcessPoolExecutor(FUZZ_PROCESSES, mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = {pool.submit(fuzz_forked, index): index for index in range(count)}
+        for future in as_completed(futures, timeout=FUZZ_POOL_SECONDS):
+            results[futures[future]] = future.result()
+    except (BrokenProcessPool, TimeoutError):
+        pass  # finished below
+    finally:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()  # a stuck child must not keep the shutdown waiting
+        pool.shutdown(wait=False, cancel_futures=True)
+    for index, result in enumerate(results):
+        if result is None:
+            _operations, live = _FORKED
+            results[index] = fuzz_forked(index)
+            live.calls["stateless"] -= results[index][0]  # counted by the caller, once
+    return results
+
+
 def fuzz_every_operation(live_schema, live, subtests):
     """Every operation of the schema, each reported as a subtest of its own.
 
@@ -197,8 +226,7 @@ def fuzz_every_operation(live_schema, live, subtests):
     assert len(operations) >= 40, [o.label for o in operations]
     _FORKED = (operations, live)
     try:
-        with multiprocessing.get_context("fork").Pool(FUZZ_PROCESSES) as pool:
-            results = pool.map(fuzz_forked, range(len(operations)), chunksize=1)
+        results = _in_forked_processes(len(operations))
     finally:
         _FORKED = None
     live.calls["stateless"] += sum(calls for calls, _ in results)
