@@ -2,6 +2,7 @@
 shown once, change, enable/disable, rotate the secret. One ``transaction.atomic()``
 per operation; the endpoint row is locked before it is changed."""
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -16,14 +17,37 @@ from .models import WebhookEndpoint, new_secret
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
+def local_allowed() -> bool:
+    return bool(getattr(settings, "BILLFOLD_WEBHOOK_HTTP_LOCAL", settings.DEBUG))
+
+
+def _private_literal(host: str) -> bool:
+    """An address typed as the host that is not a public one (10.x, 192.168.x, 127.x,
+    169.254.x, ::1, ...). Names are checked when sending, after resolution."""
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_global
+    except ValueError:
+        return False
+
+
 def clean_url(url: str) -> str:
     """``https://`` always; ``http://`` only to this machine (127.0.0.1, localhost) and
     only with ``BILLFOLD_WEBHOOK_HTTP_LOCAL`` on (the default with DEBUG; the tests)."""
     url = (url or "").strip()
     parts = urlsplit(url)
+    local = local_allowed()
+    if (
+        parts.hostname
+        and _private_literal(parts.hostname)
+        and not (local and parts.hostname in LOCAL_HOSTS)
+    ):
+        raise InvalidInput(
+            f"url: {parts.hostname} is not a public address; webhooks go to the internet, "
+            "never to this network's own machines.",
+            field="url",
+        )
     if parts.scheme == "https" and parts.hostname:
         return url
-    local = getattr(settings, "BILLFOLD_WEBHOOK_HTTP_LOCAL", settings.DEBUG)
     if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS and local:
         return url
     raise InvalidInput(

@@ -2,6 +2,8 @@
 the timeout on the connection and on every read). Runs outside any transaction."""
 
 import http.client
+import ipaddress
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -32,8 +34,23 @@ def timeout_seconds() -> float:
     return float(getattr(settings, "BILLFOLD_WEBHOOK_TIMEOUT", 5))
 
 
+def _public_only(host: str, port: int | None) -> None:
+    """Refuse to send to this network's own machines (server-side request forgery): every
+    address the host name resolves to must be a public one, unless it is this machine
+    and ``BILLFOLD_WEBHOOK_HTTP_LOCAL`` is on (DEBUG, the tests)."""
+    from .endpoints import LOCAL_HOSTS, local_allowed
+
+    if host in LOCAL_HOSTS and local_allowed():
+        return
+    for *_, address in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP):
+        ip = ipaddress.ip_address(address[0])
+        if not ip.is_global:
+            raise ValueError(f"{host} resolves to {ip}, not a public address: not sent")
+
+
 def _connection(url: str, timeout: float):
     parts = urlsplit(url)
+    _public_only(parts.hostname or "", parts.port)
     if parts.scheme == "https":
         return http.client.HTTPSConnection(
             parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
