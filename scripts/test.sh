@@ -23,10 +23,20 @@ if ! PG_URL="$(scripts/pg.sh start)"; then
   exit 1
 fi
 echo "using $PG_URL"
-DATABASE_URL="$PG_URL" $BIN/pytest -p no:cacheprovider "$@" || status=1
+# Two pytest-xdist workers (PYTEST_WORKERS; 0 runs in one process), each on its own test
+# database; the fault test restarts PostgreSQL, so it runs alone afterwards (under xdist
+# it skips itself).
+WORKERS=(-n "${PYTEST_WORKERS:-2}")
+[ "${PYTEST_WORKERS:-2}" = 0 ] && WORKERS=()
+DATABASE_URL="$PG_URL" $BIN/pytest -p no:cacheprovider "${WORKERS[@]}" "$@" || status=1
+if [ "$#" = 0 ] && [ "${#WORKERS[@]}" != 0 ]; then
+  echo "== PostgreSQL: the fault test, alone"
+  DATABASE_URL="$PG_URL" $BIN/pytest -p no:cacheprovider tests/live/test_faults.py || status=1
+fi
 
 echo "== SQLite"
-DATABASE_URL="sqlite:///$(mktemp -d)/billfold-test.sqlite3" $BIN/pytest -p no:cacheprovider "$@" || status=1
+DATABASE_URL="sqlite:///$(mktemp -d)/billfold-test.sqlite3" $BIN/pytest -p no:cacheprovider \
+  "${WORKERS[@]}" "$@" || status=1
 
 if [ "$status" != 0 ]; then echo "== make test: FAILED"; else echo "== make test: all green"; fi
 exit "$status"
