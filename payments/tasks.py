@@ -5,6 +5,7 @@ executed by ``manage.py db_worker``. Each returns a JSON-ready count."""
 from django.conf import settings
 from django_tasks import task
 
+from payments.services import announce_overdue_invoices as announce_overdue
 from payments.services import expire_due_payments
 from payments.services.gateway_calls import recover_unsent
 from payments.services.webhooks import retry_pending
@@ -14,6 +15,13 @@ from payments.services.webhooks import retry_pending
 def expire_payments(batch: int = 200) -> int:
     """``manage.py expire_payments``: waiting postpay payments past their due date."""
     return expire_due_payments(batch=batch)
+
+
+@task()
+def announce_overdue_invoices(batch: int = 200) -> int:
+    """``manage.py announce_overdue``: one ``invoice.overdue`` event per invoice past its
+    due date with money owed, once per invoice."""
+    return announce_overdue(batch=batch)
 
 
 @task()

@@ -29,6 +29,11 @@ class PeriodicJob:
 PERIODIC = (
     PeriodicJob("expire_payments", "payments.tasks.expire_payments", timedelta(hours=1)),
     PeriodicJob(
+        "announce_overdue_invoices",
+        "payments.tasks.announce_overdue_invoices",
+        timedelta(hours=1),
+    ),
+    PeriodicJob(
         "send_receipt_emails",
         "billing_site.documents.tasks.send_receipt_emails",
         timedelta(minutes=5),

@@ -87,6 +87,12 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancel_reason = models.CharField(max_length=255, blank=True, editable=False)
+    overdue_announced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its invoice.overdue event was written (once per invoice).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -27,11 +27,13 @@ from .lifecycle import (
     send_receipt,
 )
 from .mandates import create_mandate, revoke_mandate
+from .overdue import announce_overdue_invoices
 from .reversals import record_dispute, refund_invoice, refund_payment
 from .transitions import available_transitions, check_permission, refusal
 from .wallet_flows import apply_wallet, request_wallet_top_up
 
 __all__ = [
+    "announce_overdue_invoices",
     "apply_wallet",
     "approve_by_erp",
     "assign_payment",

@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from billing_site.jobs.models import PeriodicSlot
 from billing_site.jobs.periodic import PERIODIC, PeriodicJob, enqueue_due, slot_of
+from events.models import Event, EventType
 from ledger import services as ledger
 from payments import services as pay
 from tests.api.factories import ACTOR, invoice
@@ -30,6 +31,37 @@ def overdue_payment(db):
     return inv.payments.get()
 
 
+def overdue_events(payment) -> int:
+    return Event.objects.filter(
+        type=EventType.INVOICE_OVERDUE, account_id=payment.invoice.account_id
+    ).count()
+
+
+def test_the_periodic_jobs():
+    assert [(j.name, j.task, j.every) for j in PERIODIC] == [
+        ("expire_payments", "payments.tasks.expire_payments", timedelta(hours=1)),
+        (
+            "announce_overdue_invoices",
+            "payments.tasks.announce_overdue_invoices",
+            timedelta(hours=1),
+        ),
+        (
+            "send_receipt_emails",
+            "billing_site.documents.tasks.send_receipt_emails",
+            timedelta(minutes=5),
+        ),
+        ("retry_gateway_events", "payments.tasks.retry_gateway_events", timedelta(minutes=10)),
+        ("deliver_sandbox_events", "payments.tasks.deliver_sandbox_events", timedelta(minutes=1)),
+        ("monthly_auto_top_ups", "payments.tasks.monthly_auto_top_ups", timedelta(hours=1)),
+        (
+            "fan_out_webhook_events",
+            "billing_site.webhooks.tasks.fan_out_events",
+            timedelta(minutes=1),
+        ),
+        ("deliver_webhooks", "billing_site.webhooks.tasks.deliver_webhooks", timedelta(minutes=1)),
+    ]
+
+
 def test_slots_round_down_to_the_interval():
     job = PeriodicJob("x", "payments.tasks.expire_payments", timedelta(minutes=5))
     assert slot_of(job, NOW) == datetime(2026, 12, 1, 12, 5, tzinfo=UTC)
@@ -41,6 +73,7 @@ def test_each_job_is_enqueued_once_per_slot(overdue_payment, django_capture_on_c
     assert first == [j.name for j in PERIODIC]
     overdue_payment.refresh_from_db()
     assert overdue_payment.status == "expired"  # the immediate backend ran the job
+    assert overdue_events(overdue_payment) == 1  # announce_overdue_invoices ran too
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert enqueue_due(now=NOW + timedelta(seconds=20)) == []
     assert callbacks == []
@@ -80,3 +113,6 @@ def test_the_cron_commands_stay(overdue_payment):
     overdue_payment.refresh_from_db()
     assert overdue_payment.status == "expired"
     assert pay.expire_due_payments() == 0
+    call_command("announce_overdue", verbosity=0)
+    assert overdue_events(overdue_payment) == 1
+    assert pay.announce_overdue_invoices() == 0
