@@ -3,6 +3,7 @@
 the database backend (``manage.py db_worker --batch``) runs an enqueued job."""
 
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -116,3 +117,6 @@ def test_the_cron_commands_stay(overdue_payment):
     call_command("announce_overdue", verbosity=0)
     assert overdue_events(overdue_payment) == 1
     assert pay.announce_overdue_invoices() == 0
+    out = StringIO()
+    call_command("monthly_auto_top_ups", stdout=out)  # no rule here: nothing opened
+    assert "0 automatic top-up(s) opened" in out.getvalue()
