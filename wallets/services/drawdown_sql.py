@@ -13,14 +13,15 @@
    while armed) in the same UPDATE when this drawdown crosses them, and return whether it
    did (``low_alert``, ``depleted_alert``). The flags are computed, like the balances,
    from the row version the UPDATE locked, so of racing drawdowns exactly one crosses.
-   The WHERE decides nothing about alerts; a drawdown that crosses nothing does no more
-   work than before.
+   Inside a caller's transaction, ``wallets.services.alerts.announce`` then writes the
+   event in that transaction.
 
-Outside a transaction (autocommit) the statement now runs inside one opened for it, so
-that when it does cross, ``wallets.services.alerts.announce`` writes the event before
-the drawdown commits (the outbox's rule); that costs a BEGIN and a COMMIT round trip, but
-the durable commit it pays for is the same one (docs/RULES.md "Wallet alerts" has the
-figures).
+Outside a transaction (autocommit) the statement commits on its own, so there it may not
+cross an armed alert (``may_cross`` false): such a drawdown changes nothing and the
+caller's locked path (``core._drawdown_locked``, in a transaction) makes it with its
+event. That happens once per crossing; every other drawdown stays one statement and one
+round trip (an earlier form opened a transaction around every autocommit drawdown —
+BEGIN and COMMIT round trips — and fell to 0.41× of the baseline in ``make bench``).
 
 It returns the new transaction's row, or nothing — having changed nothing — when the
 wallet refused (closed, other currency, not enough available) or the reference was
@@ -94,6 +95,11 @@ WITH w AS (
     WHERE id = %(wallet)s::bigint AND status = %(active)s::text
       AND currency = %(currency)s::text
       AND total - consumed - held >= %(amount)s::numeric
+      AND (%(may_cross)s::boolean OR NOT COALESCE(
+          (low_balance_alert_seq IS NULL
+           AND total - consumed - held - %(amount)s::numeric < low_balance_threshold)
+          OR (depleted_alert_seq IS NULL AND total - consumed - held = %(amount)s::numeric),
+          false))
       AND NOT EXISTS (
           SELECT 1 FROM {TX_TABLE}
           WHERE wallet_id = %(wallet)s::bigint AND usage_reference = %(reference)s::text
@@ -126,9 +132,9 @@ def draw_and_alert(
 ):
     """Run ``STATEMENT``, prepared, on Django's ``connection`` (``ledger.prepared``);
     the new transaction, or None. When the statement crossed an alert it calls
-    ``announce(tx, low, depleted)`` in the statement's transaction: in the caller's, or
-    — outside one — in a transaction opened for this drawdown, so an alert's event and
-    its drawdown commit together (docs/RULES.md "Wallet alerts")."""
+    ``announce(tx, low, depleted)`` in the caller's transaction; outside one the statement
+    never crosses (None: the locked path draws it with its event), so an alert's event
+    and its drawdown always commit together (docs/RULES.md "Wallet alerts")."""
     params = {
         "wallet": wallet_id,
         "active": WalletStatus.ACTIVE.value,
@@ -140,15 +146,18 @@ def draw_and_alert(
         "actor_id": actor.user_id,
         "actor_label": actor.label[:150],
         "at": at,
+        # Outside a transaction the statement commits on its own, so it may not cross an
+        # alert there (the event must commit with it): such a drawdown changes nothing
+        # and the caller's locked path makes it, in a transaction, with its event. Rare
+        # (once per crossing); every other drawdown stays one statement.
+        "may_cross": connection.in_atomic_block,
     }
     try:
         if connection.in_atomic_block:  # a failed statement must not abort the caller's
             with transaction.atomic():  # transaction: a savepoint around it
                 rows = prepared.fetch(connection, STATEMENT, params)
             return _result(connection, rows, money, announce)
-        with transaction.atomic():  # no savepoint: a failure rolls the whole back
-            rows = prepared.fetch(connection, STATEMENT, params)
-            return _result(connection, rows, money, announce)
+        return _result(connection, prepared.fetch(connection, STATEMENT, params), money, None)
     except IntegrityError as exc:
         if _constraint(exc) != USAGE_REFERENCE_UNIQUE:
             raise
