@@ -10,6 +10,7 @@ reached and the month not run yet), that no automatic top-up of the wallet is st
 and the email leave after commit (``start_direct_debit``'s own after-commit send).
 """
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 
@@ -34,6 +35,8 @@ from .gateway_flows import link_token, start_direct_debit
 S = PaymentStatus
 ENDED = (S.COMPLETED, S.CANCELLED, S.EXPIRED, S.PAID_FROM_BALANCE)
 ACTOR_LABEL = "automatic top-up"
+
+logger = logging.getLogger(__name__)
 
 
 def _still_open(wallet: Wallet, now: datetime) -> bool:
@@ -160,7 +163,11 @@ def send_top_up_email(payment_id: int, link_id: int) -> bool:
         f"(payment {payment.number}).\n\nYou can pay it by card here:\n{link_url(link)}\n\n"
         f"The link works until {until:%d %B %Y}.\n"
     )
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    except Exception:  # after commit: the money is right; the failure is logged, loudly
+        logger.exception("automatic top-up payment-link email to %s failed", to)
+        return False
     return True
 
 

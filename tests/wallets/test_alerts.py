@@ -140,6 +140,25 @@ def test_email_optional_and_sent_after_commit(
     assert mail.to == [account.email] and "Main" in mail.subject and "£40.00" in mail.subject
 
 
+@pytest.mark.django_db
+def test_a_failed_alert_email_is_logged_and_undoes_nothing(
+    make_wallet, account, actor, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def refused(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(alerts, "send_mail", refused)
+    wallet = make_wallet(account, grant="100.00")
+    alerts.set_low_balance_alert(wallet=wallet, threshold="50.00", email=True, actor=actor)
+    with (
+        caplog.at_level("ERROR", logger=alerts.__name__),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        draw(wallet, "60.00", "m1", actor)
+    assert count(wallet, LOW) == 1  # the alert and the drawdown stand
+    assert "low-balance alert email to" in caplog.text and "mail server down" in caplog.text
+
+
 def _thread_drawdowns(wallet_id, n, actor, tag):
     errors = []
     barrier = threading.Barrier(n)

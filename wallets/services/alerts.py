@@ -16,6 +16,7 @@ in the movement's transaction; the optional email and the automatic top-up job a
 started after it commits (``transaction.on_commit``), never under the lock.
 """
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -35,6 +36,8 @@ FLAG_FIELDS = ["low_balance_alert_seq", "depleted_alert_seq"]
 # Called after commit with the wallet id when a wallet with an enabled below-threshold
 # automatic top-up rule crosses its threshold; ``payments`` registers the job's enqueue.
 _low_balance_hooks: list[Callable[[int], None]] = []
+
+logger = logging.getLogger(__name__)
 
 
 def on_low_balance(hook: Callable[[int], None]) -> None:
@@ -97,7 +100,11 @@ def send_low_balance_email(wallet_id: int) -> bool:
         f"Your wallet '{wallet.name}' has {format_money(wallet.available)} available, "
         f"below its alert threshold of {format_money(wallet.low_balance_threshold)}.\n"
     )
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    except Exception:  # after commit: the money is right; the failure is logged, loudly
+        logger.exception("low-balance alert email to %s failed", to)
+        return False
     return True
 
 
