@@ -3,8 +3,6 @@ and overdue filters, the figures of the payment at the top of its page, and its
 timeline in words (status changes with their labels, entries, allocations, refunds,
 gateway events) — also its *History* page."""
 
-from datetime import timedelta
-
 from django.contrib import admin
 from django.forms.models import _get_foreign_key
 from django.utils import timezone
@@ -13,6 +11,7 @@ from django.utils.html import format_html
 from ..models import Payment, PaymentTransition
 from ..models.payments import WAITING_STATUSES
 from ..selectors import payment_timeline
+from .invoice_extras import DueDateFilter
 from .payment_extras import figures
 from .position import position_view
 from .timelines import TimelineHistoryMixin
@@ -30,31 +29,6 @@ class PaymentOverdueFilter(admin.SimpleListFilter):
             return queryset.filter(
                 status__in=WAITING_STATUSES, due_date__lt=timezone.localdate()
             ).exclude(status="processing")
-        return queryset
-
-
-class PaymentDueFilter(admin.SimpleListFilter):
-    title = "due date"
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return (
-            ("past", "Past due"),
-            ("7", "Due in the next 7 days"),
-            ("30", "Due in the next 30 days"),
-            ("none", "No due date"),
-        )
-
-    def queryset(self, request, queryset):
-        today, value = timezone.localdate(), self.value()
-        if value == "past":
-            return queryset.filter(due_date__lt=today)
-        if value in ("7", "30"):
-            return queryset.filter(
-                due_date__gte=today, due_date__lte=today + timedelta(days=int(value))
-            )
-        if value == "none":
-            return queryset.filter(due_date__isnull=True)
         return queryset
 
 
@@ -138,7 +112,7 @@ class PaymentPageMixin(TimelineHistoryMixin):
         return (
             "status",
             PaymentOverdueFilter,
-            PaymentDueFilter,
+            DueDateFilter,  # the invoices' due-date filter: the same field and words
             "type",
             "method",
             "direction",

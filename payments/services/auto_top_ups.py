@@ -10,12 +10,10 @@ reached and the month not run yet), that no automatic top-up of the wallet is st
 and the email leave after commit (``start_direct_debit``'s own after-commit send).
 """
 
-import logging
 import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +25,7 @@ from ledger.money import format_money
 from ledger.services import Actor, system_actor
 from wallets import services as wallets
 from wallets.models import AutoTopUp, AutoTopUpTrigger, Wallet
+from wallets.services.alerts import send_notice
 
 from ..models import AutoTopUpRun, Payment, PaymentLink, PaymentStatus, PaymentType
 from .common import create_payment, lock_payment
@@ -35,8 +34,6 @@ from .gateway_flows import link_token, start_direct_debit
 S = PaymentStatus
 ENDED = (S.COMPLETED, S.CANCELLED, S.EXPIRED, S.PAID_FROM_BALANCE)
 ACTOR_LABEL = "automatic top-up"
-
-logger = logging.getLogger(__name__)
 
 
 def _still_open(wallet: Wallet, now: datetime) -> bool:
@@ -163,12 +160,7 @@ def send_top_up_email(payment_id: int, link_id: int) -> bool:
         f"(payment {payment.number}).\n\nYou can pay it by card here:\n{link_url(link)}\n\n"
         f"The link works until {until:%d %B %Y}.\n"
     )
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-    except Exception:  # after commit: the money is right; the failure is logged, loudly
-        logger.exception("automatic top-up payment-link email to %s failed", to)
-        return False
-    return True
+    return send_notice("automatic top-up payment-link email", to, subject, body)
 
 
 def monthly_auto_top_ups(*, now=None, limit: int = 500) -> int:

@@ -100,10 +100,16 @@ def send_low_balance_email(wallet_id: int) -> bool:
         f"Your wallet '{wallet.name}' has {format_money(wallet.available)} available, "
         f"below its alert threshold of {format_money(wallet.low_balance_threshold)}.\n"
     )
+    return send_notice("low-balance alert email", to, subject, body)
+
+
+def send_notice(what: str, to: str, subject: str, body: str) -> bool:
+    """Send a notice email after commit (never under a lock): True when it left. A
+    failure undoes nothing — the money is already right — and is logged with its error."""
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-    except Exception:  # after commit: the money is right; the failure is logged, loudly
-        logger.exception("low-balance alert email to %s failed", to)
+    except Exception:
+        logger.exception("%s to %s failed", what, to)
         return False
     return True
 
