@@ -82,3 +82,19 @@ def clean_description(value, *, field: str = "description") -> str:
     if len(text) > DESCRIPTION_MAX_LENGTH:
         raise InvalidInput(f"{field}: at most {DESCRIPTION_MAX_LENGTH} characters.", field=field)
     return text
+
+
+def clean_period(start, end) -> tuple:
+    """A billing period: both days or neither, the last on or after the first."""
+    if (start is None) != (end is None):
+        missing = "period_end" if end is None else "period_start"
+        raise InvalidInput(
+            f"{missing}: a billing period needs both its first and its last day.", field=missing
+        )
+    if start is not None and end < start:
+        raise InvalidInput(
+            f"period_end: the period's last day ({end.isoformat()}) is before its first "
+            f"({start.isoformat()}).",
+            field="period_end",
+        )
+    return start, end

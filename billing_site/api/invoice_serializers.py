@@ -98,6 +98,8 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "amount_due",
             "issue_date",
             "due_date",
+            "period_start",
+            "period_end",
             "issued_at",
             "cancelled_at",
             "cancel_reason",
@@ -122,6 +124,15 @@ class InvoiceCreate(serializers.Serializer):
     ongoing = serializers.BooleanField(
         required=False, default=False, help_text="Open it as ongoing (follows consumption)."
     )
+    period_start = serializers.DateField(
+        required=False, allow_null=True, help_text="First day of the billing period."
+    )
+    period_end = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Last day of the billing period: the billing run issues the ongoing "
+        "invoice once it has passed.",
+    )
     lines = LineInput(many=True, required=False, max_length=500)
 
     def validate(self, attrs):
@@ -134,6 +145,8 @@ class InvoiceCreate(serializers.Serializer):
 class InvoiceHeader(serializers.Serializer):
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
 
 
 class InvoiceFilter(filters.FilterSet):

@@ -65,6 +65,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
             description=data.get("description", ""),
             series=data["series"],
             is_prepaid_order=data["is_prepaid_order"],
+            period_start=data.get("period_start"),
+            period_end=data.get("period_end"),
         )
         if data["ongoing"]:
             invoice = ledger.open_invoice(invoice=invoice, actor=self.actor)
@@ -72,11 +74,12 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
 
     @extend_schema(request=InvoiceHeader, responses=InvoiceSerializer)
     def partial_update(self, request, pk=None):
-        """Edit a draft or ongoing invoice's description and due date."""
+        """Edit a draft or ongoing invoice's description, due date and billing period."""
         invoice = self.get_object()
         data = self.input(InvoiceHeader)
+        nullable = {"due_date", "period_start", "period_end"}
         changes = {
-            name: (value if value is not None or name == "due_date" else "")
+            name: (value if value is not None or name in nullable else "")
             for name, value in data.items()
         }
         locked = ledger.update_invoice(invoice=invoice.pk, actor=self.actor, **changes)

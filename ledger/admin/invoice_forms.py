@@ -59,10 +59,27 @@ class InvoiceForm(forms.ModelForm):
 
     class Meta:
         model = Invoice
-        fields = ("account", "series", "description", "is_prepaid_order", "due_date")
+        fields = (
+            "account",
+            "series",
+            "description",
+            "is_prepaid_order",
+            "due_date",
+            "period_start",
+            "period_end",
+        )
 
     def clean_series(self):
         return _checked(validation.clean_series, self.cleaned_data.get("series"))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        try:
+            validation.clean_period(start, end)
+        except BillingError as exc:
+            self.add_error(exc.field, validation.sentence(exc))
+        return data
 
 
 class InvoiceLineForm(forms.ModelForm):

@@ -84,6 +84,19 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
 
     issue_date = models.DateField(null=True, blank=True, editable=False)
     due_date = models.DateField(null=True, blank=True)
+    period_start = models.DateField(
+        "billing period from",
+        null=True,
+        blank=True,
+        help_text="First day of the billing period an ongoing invoice covers.",
+    )
+    period_end = models.DateField(
+        "billing period to",
+        null=True,
+        blank=True,
+        help_text="Last day of the period (included): the billing run issues the invoice "
+        "once this day has passed.",
+    )
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancel_reason = models.CharField(max_length=255, blank=True, editable=False)
@@ -133,10 +146,25 @@ class Invoice(FSMModelMixin, SingleCurrencyModel):
                 condition=~Q(status__in=UNPOSTED) | Q(seq_no__isnull=True, number__isnull=True),
                 name="invoice_unposted_unnumbered",
             ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True, period_end__isnull=True)
+                | Q(
+                    period_start__isnull=False,
+                    period_end__isnull=False,
+                    period_end__gte=F("period_start"),
+                ),
+                name="invoice_period_whole_and_ordered",
+            ),
         ]
         indexes = [
             models.Index(fields=["account", "status"], name="invoice_account_status"),
             models.Index(fields=["status", "due_date"], name="invoice_status_due"),
+            # The billing run's question: which ongoing invoices' periods have ended.
+            models.Index(
+                fields=["period_end", "id"],
+                condition=Q(status=InvoiceStatus.ONGOING),
+                name="invoice_ongoing_period_end",
+            ),
         ]
 
     def __str__(self):

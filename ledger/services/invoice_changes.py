@@ -16,7 +16,7 @@ from ..models import Invoice, InvoiceAction, InvoiceChange, InvoiceLine
 from ..money import plain as plain_money
 from .actors import Actor
 
-HEADER = ("description", "due_date", "series", "is_prepaid_order")
+HEADER = ("description", "due_date", "series", "is_prepaid_order", "period_start", "period_end")
 
 
 def plain(value):

@@ -29,7 +29,13 @@ from ..models import (
 )
 from ..models.invoices import EDITABLE, POSTED
 from ..money import format_money, round_money
-from ..validation import clean_description, clean_quantity, clean_series, clean_unit_price
+from ..validation import (
+    clean_description,
+    clean_period,
+    clean_quantity,
+    clean_series,
+    clean_unit_price,
+)
 from .actors import Actor
 from .invoice_changes import diff, header, line_figures, record_change
 from .posting import Posting, post
@@ -83,9 +89,13 @@ def create_invoice(
     description: str = "",
     series: str = "INV",
     is_prepaid_order: bool = False,
+    period_start: date | None = None,
+    period_end: date | None = None,
 ) -> Invoice:
-    """Create a draft invoice with its lines."""
+    """Create a draft invoice with its lines (and the billing period it covers, for an
+    invoice that will be ongoing)."""
     series = clean_series(series)
+    period_start, period_end = clean_period(period_start, period_end)
     with transaction.atomic():
         invoice = Invoice.objects.create(
             account=account,
@@ -97,6 +107,8 @@ def create_invoice(
             due_date=due_date,
             description=(description or "")[:255],
             is_prepaid_order=is_prepaid_order,
+            period_start=period_start,
+            period_end=period_end,
             created_by=actor.user,
         )
         built = [_build_line(invoice, spec, i, f"lines[{i}]") for i, spec in enumerate(lines)]
@@ -107,12 +119,19 @@ def create_invoice(
         return invoice
 
 
-HEADER_FIELDS = ("description", "due_date", "series", "is_prepaid_order")
+HEADER_FIELDS = (
+    "description",
+    "due_date",
+    "series",
+    "is_prepaid_order",
+    "period_start",
+    "period_end",
+)
 
 
 def update_invoice(*, invoice: Invoice | int, actor: Actor, **changes) -> Invoice:
     """Change a draft or ongoing invoice's header (description, due date, series,
-    prepaid-order flag) under the account and invoice locks."""
+    prepaid-order flag, billing period) under the account and invoice locks."""
     unknown = sorted(set(changes) - set(HEADER_FIELDS))
     if unknown:
         raise InvalidInput(f"{unknown[0]}: not an editable invoice field.", field=unknown[0])
@@ -126,6 +145,7 @@ def update_invoice(*, invoice: Invoice | int, actor: Actor, **changes) -> Invoic
         before = header(locked)
         for name, value in changes.items():
             setattr(locked, name, value)
+        clean_period(locked.period_start, locked.period_end)
         if changes:
             locked.save(update_fields=list(changes))
             record_change(locked, InvoiceAction.UPDATE, actor, diff(before, header(locked)))

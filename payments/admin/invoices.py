@@ -156,10 +156,19 @@ class InvoiceAdmin(
 
     def get_fieldsets(self, request, obj=None):
         header = ["account", "series", "description", "is_prepaid_order", "due_date"]
+        period = (
+            "Billing period",
+            {
+                "fields": (("period_start", "period_end"),),
+                "description": "For an ongoing invoice: the billing run issues it once the "
+                "period's last day has passed.",
+            },
+        )
         if obj is None:
-            return ((None, {"fields": [*header, "ongoing"]}),)
+            return ((None, {"fields": [*header, "ongoing"]}), period)
         return (
             (None, {"fields": header}),
+            period,
             ("Amounts", {"fields": self.AMOUNT_FIELDS, "classes": ("collapse",)}),
             (
                 "Status",
@@ -230,6 +239,8 @@ class InvoiceAdmin(
                 description=data.get("description", ""),
                 series=data.get("series") or "INV",
                 is_prepaid_order=data.get("is_prepaid_order", False),
+                period_start=data.get("period_start"),
+                period_end=data.get("period_end"),
             )
             if data.get("ongoing"):
                 invoice = ledger.open_invoice(invoice=invoice.pk, actor=actor)
