@@ -14,6 +14,7 @@ class EventType(models.TextChoices):
     INVOICE_PAID = "invoice.paid", "Invoice paid"
     INVOICE_OVERDUE = "invoice.overdue", "Invoice overdue"
     INVOICE_CANCELLED = "invoice.cancelled", "Invoice cancelled"
+    INVOICE_REMINDER_SENT = "invoice.reminder_sent", "Invoice reminder sent"
     PAYMENT_COMPLETED = "payment.completed", "Payment completed"
     PAYMENT_REFUNDED = "payment.refunded", "Payment refunded"
     PAYMENT_DISPUTED = "payment.disputed", "Payment disputed"

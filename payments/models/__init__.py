@@ -1,5 +1,6 @@
 from .auto_top_ups import AutoTopUpRun
 from .credit_notes import RefundCreditNote
+from .dunning import DunningExclusion, Reminder, ReminderLevel, ReminderStatus, ReminderTrigger
 from .gateways import (
     CallKind,
     CallStatus,
@@ -27,6 +28,7 @@ __all__ = [
     "ALLOWED_STATUSES",
     "CallKind",
     "CallStatus",
+    "DunningExclusion",
     "GatewayCall",
     "EventStatus",
     "GatewayEvent",
@@ -44,6 +46,10 @@ __all__ = [
     "PaymentTransition",
     "PaymentType",
     "ReceiptKind",
+    "Reminder",
+    "ReminderLevel",
+    "ReminderStatus",
+    "ReminderTrigger",
     "ReceiptSnapshot",
     "RefundCreditNote",
 ]
