@@ -1,4 +1,5 @@
 from .auto_top_ups import AutoTopUpRun
+from .billing_runs import BillingRun, BillingRunItem, ItemStatus, RunStatus
 from .credit_notes import RefundCreditNote
 from .dunning import DunningExclusion, Reminder, ReminderLevel, ReminderStatus, ReminderTrigger
 from .gateways import (
@@ -25,6 +26,10 @@ from .records import PaymentAllocation, PaymentBatch, PaymentTransition
 
 __all__ = [
     "AutoTopUpRun",
+    "BillingRun",
+    "BillingRunItem",
+    "ItemStatus",
+    "RunStatus",
     "ALLOWED_STATUSES",
     "CallKind",
     "CallStatus",

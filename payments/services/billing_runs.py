@@ -1,0 +1,272 @@
+"""The period-close billing run (SPEC section 7; docs/RULES.md "Billing run").
+
+``start_run`` opens a run (or finds the one running) and queues every ongoing invoice
+whose billing period ended by its ``through`` day. ``work_run`` issues them: any number
+of workers (processes, hosts) may work the same run at once.
+
+A worker's batch is one transaction:
+
+1. claim up to ``batch`` pending items, ``FOR UPDATE SKIP LOCKED`` (another worker's
+   items are skipped, never waited for), in account order;
+2. lock their accounts, in id order, in one statement — the project's lock order
+   (``ledger.locks``) puts accounts before the invoice numbering counter, which the
+   batch takes at its first issue and holds to commit;
+3. issue each invoice through ``issue_invoice`` (holds captured as credit memos, the
+   account's credit applied, the waiting payment opened) and start a direct debit
+   where the account has an active mandate, each in a savepoint: an invoice that fails
+   is rolled back alone and its item records the reason;
+4. write the items' outcomes and commit. The gateway calls go out after the commit.
+
+A crash rolls the batch back: its items are pending again and the next worker (or
+``close_period`` run again) issues them. An invoice is issued at most once: only an
+``ongoing`` invoice can be issued, under its lock, and at most one item per invoice is
+``issued`` (a partial unique index).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+
+from ledger.errors import BillingError, InvalidInput, StateConflict
+from ledger.models import Account, Invoice, InvoiceStatus
+from ledger.services import Actor
+
+from ..models import BillingRun, BillingRunItem, ItemStatus, PaymentStatus, RunStatus
+from ..selectors import active_mandate
+from .common import open_payment_for
+from .gateway_flows import start_direct_debit
+from .issuing import issue_invoice
+
+DEFAULT_BATCH = 50
+
+
+def clean_through(through: date | None, *, today: date | None = None) -> date:
+    """The last period day a run closes: yesterday by default; never today or later
+    (a period ends when its last day has passed)."""
+    today = today or timezone.localdate()
+    through = through or today - timedelta(days=1)
+    if through >= today:
+        raise InvalidInput(
+            f"through: {through.isoformat()} has not passed yet; a run closes periods that "
+            f"ended on or before yesterday ({(today - timedelta(days=1)).isoformat()}).",
+            field="through",
+        )
+    return through
+
+
+def _ended(through: date):
+    return Invoice.objects.filter(status=InvoiceStatus.ONGOING, period_end__lte=through)
+
+
+def _queue(run: BillingRun) -> int:
+    """Add an item for each ongoing invoice of an ended period not queued in this run."""
+    rows = (
+        _ended(run.through)
+        .exclude(Exists(BillingRunItem.objects.filter(run=run, invoice=OuterRef("pk"))))
+        .values_list("pk", "account_id", "currency")
+    )
+    items = [
+        BillingRunItem(run=run, invoice_id=pk, account_id=account_id, currency=currency)
+        for pk, account_id, currency in rows.iterator(chunk_size=2000)
+    ]
+    BillingRunItem.objects.bulk_create(items, batch_size=2000, ignore_conflicts=True)
+    return len(items)
+
+
+def running_run() -> BillingRun | None:
+    return BillingRun.objects.filter(status=RunStatus.RUNNING).first()
+
+
+def start_run(*, through: date | None = None, actor: Actor, resume: bool = True) -> BillingRun:
+    """Open a billing run through ``through`` and queue its invoices; or, when a run is
+    already running (``resume``), return that one (its invoices queued again: new ones
+    whose period ended by its day join it). Refused: a day not passed yet; another
+    run running with ``resume=False``."""
+    through = clean_through(through)
+    with transaction.atomic():
+        run = running_run()
+        if run is not None and not resume:
+            raise StateConflict(
+                f"{run} is still running: resume it (it issues what is left) instead of "
+                "starting another.",
+                field="through",
+            )
+        if run is None:
+            try:
+                with transaction.atomic():
+                    run = BillingRun.objects.create(
+                        through=through, started_by=actor.user, actor_label=actor.label[:150]
+                    )
+            except IntegrityError:  # another run started at the same moment: join it
+                run = BillingRun.objects.get(status=RunStatus.RUNNING)
+        _queue(run)
+    return run
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    total: int
+    pending: int
+    issued: int
+    failed: int
+    skipped: int
+
+    @property
+    def done(self) -> int:
+        return self.total - self.pending
+
+
+def run_counts(run: BillingRun | int) -> RunCounts:
+    """How far a run is: one aggregate query."""
+    run_id = run.pk if isinstance(run, BillingRun) else run
+    by = {s: Count("id", filter=Q(status=s)) for s in ItemStatus.values}
+    row = BillingRunItem.objects.filter(run_id=run_id).aggregate(total=Count("id"), **by)
+    return RunCounts(row["total"], row["pending"], row["issued"], row["failed"], row["skipped"])
+
+
+def run_amounts(run: BillingRun | int) -> list[dict]:
+    """The issued items' amounts per currency: one aggregate query."""
+    run_id = run.pk if isinstance(run, BillingRun) else run
+    return list(
+        BillingRunItem.objects.filter(run_id=run_id, status=ItemStatus.ISSUED)
+        .values("currency")
+        .annotate(
+            invoices=Count("id"),
+            total=Sum("total"),
+            captured=Sum("captured"),
+            credit_applied=Sum("credit_applied"),
+            waiting=Sum("waiting"),
+            direct_debits=Count("id", filter=Q(direct_debit=True)),
+        )
+        .order_by("currency")
+    )
+
+
+def _run_actor(run: BillingRun) -> Actor:
+    return Actor(user=run.started_by, label=f"billing run #{run.pk} ({run.actor_label})"[:150])
+
+
+def _direct_debit(invoice: Invoice, actor: Actor) -> bool:
+    """Start collecting the waiting payment under the account's active mandate."""
+    payment = open_payment_for(invoice)
+    if payment is None or payment.status != PaymentStatus.WAITING_FOR_PAYMENT:
+        return False  # nothing owed, or waiting for the ERP's approval first
+    if active_mandate(invoice.account_id) is None:
+        return False
+    start_direct_debit(payment=payment.pk, actor=actor)
+    return True
+
+
+def _issue_item(item: BillingRunItem, actor: Actor) -> None:
+    """Issue one item's invoice in a savepoint; its outcome goes on the item."""
+    item.processed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            status = Invoice.objects.values_list("status", flat=True).get(pk=item.invoice_id)
+            if status != InvoiceStatus.ONGOING:
+                item.status, item.reason = ItemStatus.SKIPPED, f"the invoice is {status} already"
+                return
+            invoice = issue_invoice(invoice=item.invoice_id, actor=actor)
+            item.direct_debit = _direct_debit(invoice, actor)
+    except InterfaceError:
+        raise  # the connection is gone: stop; the batch rolls back and is pending again
+    except OperationalError:
+        if not connection.is_usable():
+            raise  # the database is gone (as above)
+        item.status, item.reason = ItemStatus.FAILED, "the database refused it (a lock conflict)"
+        return
+    except (BillingError, DatabaseError, ValueError, TypeError) as exc:
+        item.status = ItemStatus.FAILED
+        item.reason = (getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}")[:500]
+        return
+    item.status = ItemStatus.ISSUED
+    item.total = invoice.total
+    item.captured = invoice.amount_credited
+    item.credit_applied = invoice.amount_paid
+    item.waiting = invoice.amount_due
+
+
+OUTCOME_FIELDS = [
+    "status",
+    "reason",
+    "processed_at",
+    "total",
+    "captured",
+    "credit_applied",
+    "waiting",
+    "direct_debit",
+    "currency",
+]
+
+
+def work_batch(run: BillingRun, *, batch: int = DEFAULT_BATCH) -> int:
+    """Claim and issue one batch of the run's pending items; returns how many (0: none
+    left that no other worker holds)."""
+    actor = _run_actor(run)
+    with transaction.atomic():
+        items = list(
+            BillingRunItem.objects.select_for_update(skip_locked=True)
+            .filter(run=run, status=ItemStatus.PENDING)
+            .order_by("account_id", "id")[:batch]
+        )
+        if not items:
+            return 0
+        accounts = sorted({item.account_id for item in items})
+        list(Account.objects.select_for_update(no_key=True).filter(pk__in=accounts).order_by("pk"))
+        for item in items:
+            _issue_item(item, actor)
+        BillingRunItem.objects.bulk_update(items, OUTCOME_FIELDS)
+    return len(items)
+
+
+def finish_if_done(run: BillingRun) -> bool:
+    """Mark the run finished when no item is pending (one statement: the last worker to
+    commit sees the others' items done)."""
+    pending = BillingRunItem.objects.filter(run=OuterRef("pk"), status=ItemStatus.PENDING)
+    return bool(
+        BillingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
+        .exclude(Exists(pending))
+        .update(status=RunStatus.FINISHED, finished_at=timezone.now())
+    )
+
+
+def work_run(
+    run: BillingRun | int,
+    *,
+    batch: int = DEFAULT_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Issue the run's pending items, batch after batch, until none is left; returns
+    how many items this worker processed. Safe beside other workers of the same run."""
+    run = BillingRun.objects.get(pk=run.pk if isinstance(run, BillingRun) else run)
+    processed = 0
+    while run.status == RunStatus.RUNNING:
+        done = work_batch(run, batch=batch)
+        if not done:
+            break
+        processed += done
+        if on_batch is not None:
+            on_batch(done)
+    finish_if_done(run)
+    return processed
+
+
+def close_period(
+    *, through: date | None = None, actor: Actor, batch: int = DEFAULT_BATCH
+) -> BillingRun:
+    """Start (or resume) a run and work it to the end in this process."""
+    run = start_run(through=through, actor=actor)
+    work_run(run, batch=batch)
+    run.refresh_from_db()
+    return run
