@@ -47,7 +47,8 @@ if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with Billfold's site: the finance overview on its home page.
+    "billing_site.receivables.apps.BillfoldAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "billing_site.documents",
     "billing_site.jobs",  # periodic jobs: `manage.py schedule_jobs` enqueues them
     "billing_site.webhooks",  # outgoing webhooks: endpoints, deliveries, attempts
+    "billing_site.receivables",  # finance overview, aged receivables (page, CSV, PDF, API)
 ]
 
 MIDDLEWARE = [

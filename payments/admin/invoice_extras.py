@@ -66,18 +66,51 @@ def overdue_q(today=None) -> Q:
     return Q(status__in=OPEN, due_date__lt=today or timezone.localdate())
 
 
+def aging_q(bucket: str, today=None) -> Q:
+    """Open invoices (what is owed today) in one aging bucket of days past due — the
+    buckets of ``payments.selectors.aging`` as of today: ``owed`` (all of them),
+    ``not-due`` (no due date, or due today or later), ``1-30``, ``31-60``, ``61-90``,
+    ``over-90``."""
+    today = today or timezone.localdate()
+    owed = Q(status__in=OPEN)
+    if bucket == "owed":
+        return owed
+    if bucket == "not-due":
+        return owed & (Q(due_date__isnull=True) | Q(due_date__gte=today))
+    if bucket == "over-90":
+        return owed & Q(due_date__lt=today - timedelta(days=90))
+    low, high = (int(days) for days in bucket.split("-"))
+    return owed & Q(
+        due_date__lte=today - timedelta(days=low), due_date__gte=today - timedelta(days=high)
+    )
+
+
+AGING_LOOKUPS = (
+    ("owed", "Owed (open invoices)"),
+    ("not-due", "Owed, not yet due"),
+    ("1-30", "1–30 days overdue"),
+    ("31-60", "31–60 days overdue"),
+    ("61-90", "61–90 days overdue"),
+    ("over-90", "Over 90 days overdue"),
+)
+
+
 class OverdueFilter(admin.SimpleListFilter):
+    """Overdue or not, and the aging buckets the finance overview links to."""
+
     title = "overdue"
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Overdue (past due, money owed)"), ("no", "Not overdue"))
+        return (("yes", "Overdue (past due, money owed)"), ("no", "Not overdue"), *AGING_LOOKUPS)
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.filter(overdue_q())
         if self.value() == "no":
             return queryset.exclude(overdue_q())
+        if self.value() in dict(AGING_LOOKUPS):
+            return queryset.filter(aging_q(self.value()))
         return queryset
 
 

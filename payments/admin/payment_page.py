@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from ..models import Payment, PaymentTransition
 from ..models.payments import WAITING_STATUSES
 from ..selectors import payment_timeline
+from ..selectors.overview import received_this_month, stuck_processing
 from .invoice_extras import DueDateFilter
 from .payment_extras import figures
 from .position import position_view
@@ -29,6 +30,36 @@ class PaymentOverdueFilter(admin.SimpleListFilter):
             return queryset.filter(
                 status__in=WAITING_STATUSES, due_date__lt=timezone.localdate()
             ).exclude(status="processing")
+        return queryset
+
+
+class ReceivedFilter(admin.SimpleListFilter):
+    """Money received this month (the finance overview's figure, the same rows)."""
+
+    title = "money received"
+    parameter_name = "received"
+
+    def lookups(self, request, model_admin):
+        return (("this-month", "This month (incoming, completed)"),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "this-month":
+            return received_this_month(queryset)
+        return queryset
+
+
+class StuckFilter(admin.SimpleListFilter):
+    """Payments a gateway has been processing for over a day."""
+
+    title = "stuck at a gateway"
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return (("1", "Processing for over a day"),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return stuck_processing(queryset)
         return queryset
 
 
@@ -113,6 +144,8 @@ class PaymentPageMixin(TimelineHistoryMixin):
             "status",
             PaymentOverdueFilter,
             DueDateFilter,  # the invoices' due-date filter: the same field and words
+            ReceivedFilter,
+            StuckFilter,
             "type",
             "method",
             "direction",

@@ -21,6 +21,7 @@ from wallets.models import Hold, HoldStatus, Wallet, WalletTransaction
 from .. import services
 from ..models import Payment
 from ..models.payments import MANUAL_METHODS
+from ..selectors.overview import below_threshold, holding
 from .forms import method_choices
 from .wallet_rules import RULE_ACTIONS
 
@@ -178,6 +179,28 @@ WALLET_ACTIONS = {
 WALLET_ACTIONS.update(RULE_ACTIONS)
 
 
+class BelowThresholdFilter(admin.SimpleListFilter):
+    title = "low balance"
+    parameter_name = "below_threshold"
+
+    def lookups(self, request, model_admin):
+        return (("1", "Available below the low-balance threshold"),)
+
+    def queryset(self, request, queryset):
+        return below_threshold(queryset) if self.value() == "1" else queryset
+
+
+class HoldingFilter(admin.SimpleListFilter):
+    title = "holds"
+    parameter_name = "holding"
+
+    def lookups(self, request, model_admin):
+        return (("1", "Holding money for ongoing invoices"),)
+
+    def queryset(self, request, queryset):
+        return holding(queryset) if self.value() == "1" else queryset
+
+
 @admin.register(Wallet)
 class WalletAdmin(ObjectActionsMixin, admin.ModelAdmin):
     object_actions = WALLET_ACTIONS
@@ -191,7 +214,7 @@ class WalletAdmin(ObjectActionsMixin, admin.ModelAdmin):
         "held_display",
         "available_display",
     )
-    list_filter = ("status", "currency")
+    list_filter = ("status", BelowThresholdFilter, HoldingFilter, "currency")
     search_fields = ("name", "account__name")
     list_select_related = ("account",)
     autocomplete_fields = ("account",)
