@@ -25,6 +25,15 @@ def announce_overdue_invoices(batch: int = 200) -> int:
 
 
 @task()
+def send_reminders(batch: int = 200) -> dict:
+    """``manage.py send_reminders``: the dunning reminders due today, each level once per
+    invoice, and the reminder emails not delivered yet; the counts."""
+    from payments.services.dunning import send_due_reminders
+
+    return send_due_reminders(batch=batch)
+
+
+@task()
 def deliver_sandbox_events() -> int:
     """``manage.py deliver_sandbox_events``: the sandbox gateway's due outcomes (card
     results, direct debits confirmed or returned days later) sent to its webhook."""

@@ -22,6 +22,7 @@ from billing_site.api.account_serializers import (
     VerificationSerializer,
 )
 from billing_site.api.base import ApiViewSet
+from billing_site.api.dunning import AccountDunningMixin
 from billing_site.api.fields import MoneyField
 from billing_site.api.mandates import AccountMandatesMixin
 from billing_site.api.models import ApiScope
@@ -117,6 +118,7 @@ EDITABLE = services.EDITABLE_FIELDS
 
 @extend_schema(tags=["accounts"])
 class AccountViewSet(
+    AccountDunningMixin,
     AccountMandatesMixin,
     StatementMixin,
     mixins.ListModelMixin,

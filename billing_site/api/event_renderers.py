@@ -51,14 +51,16 @@ class Renderer:
 
 
 def register_all() -> None:
+    from billing_site.api.dunning import ReminderSerializer
     from billing_site.api.invoice_serializers import InvoiceSerializer
     from billing_site.api.payment_serializers import PaymentSerializer
     from billing_site.api.wallet_serializers import CreditMemoSerializer, WalletSerializer
     from ledger.models import Invoice
-    from payments.models import Payment
+    from payments.models import Payment, Reminder
     from wallets.models import CreditMemo, Wallet
 
     rendering.register(Invoice, Renderer(InvoiceSerializer, Invoice, prefetch=("lines",)))
     rendering.register(Payment, Renderer(PaymentSerializer, Payment))
     rendering.register(Wallet, Renderer(WalletSerializer, Wallet))
     rendering.register(CreditMemo, Renderer(CreditMemoSerializer, CreditMemo))
+    rendering.register(Reminder, Renderer(ReminderSerializer, Reminder))

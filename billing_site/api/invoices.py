@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing_site.api.base import ApiViewSet
+from billing_site.api.dunning import InvoiceRemindersMixin
 from billing_site.api.invoice_serializers import (
     InvoiceCreate,
     InvoiceFilter,
@@ -38,7 +39,9 @@ from wallets import services as wallets
 
 
 @extend_schema(tags=["invoices"])
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class InvoiceViewSet(
+    InvoiceRemindersMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
+):
     """Invoices: drafts with lines, ongoing invoices following consumption, issued
     invoices on the ledger. Money fields are in the account's currency."""
 
@@ -97,6 +100,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         "refund": ApiScope.PAYMENTS,
         "payment_link": ApiScope.PAYMENTS,
         "force_direct_debit": ApiScope.PAYMENTS,
+        "send_reminder": ApiScope.PAYMENTS,
     }
 
     def target(self):

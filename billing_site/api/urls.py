@@ -14,6 +14,7 @@ from rest_framework.routers import SimpleRouter
 from billing_site.api import webhooks
 from billing_site.api.accounts import AccountGroupViewSet, AccountViewSet
 from billing_site.api.credit_memos import CreditMemoViewSet
+from billing_site.api.dunning import ReminderLevelViewSet
 from billing_site.api.errors import not_found_view
 from billing_site.api.events import EventViewSet
 from billing_site.api.invoices import InvoiceViewSet
@@ -30,6 +31,7 @@ router.register("payments", PaymentViewSet, basename="api-payment")
 router.register("wallets", WalletViewSet, basename="api-wallet")
 router.register("credit-memos", CreditMemoViewSet, basename="api-credit-memo")
 router.register("mandates", MandateViewSet, basename="api-mandate")
+router.register("reminder-levels", ReminderLevelViewSet, basename="api-reminder-level")
 router.register("events", EventViewSet, basename="api-event")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="api-webhook-endpoint")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="api-webhook-delivery")

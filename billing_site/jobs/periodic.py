@@ -33,6 +33,7 @@ PERIODIC = (
         "payments.tasks.announce_overdue_invoices",
         timedelta(hours=1),
     ),
+    PeriodicJob("send_reminders", "payments.tasks.send_reminders", timedelta(hours=1)),
     PeriodicJob(
         "send_receipt_emails",
         "billing_site.documents.tasks.send_receipt_emails",

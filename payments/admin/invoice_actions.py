@@ -1,7 +1,7 @@
 """The actions staff take on an invoice's page — each a payments use case (or the
 ledger's, for opening a draft as ongoing): open as ongoing, issue, mark as paid, pay
 from balance, apply wallet money, force direct debit, payment link (copied or emailed),
-refund, record dispute, cancel. Every form shows the invoice's money first."""
+send reminder now, refund, record dispute, cancel. Every form shows the invoice's money first."""
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +18,9 @@ from wallets.models import Hold, Wallet
 
 from .. import services
 from ..models import Payment, PaymentStatus
+from ..services import dunning
+from ..services.dunning_mail import REMINDABLE
+from .dunning import ReminderNowForm, reminder_done, reminder_figures, reminder_refusal
 from .forms import AmountReasonForm, MarkPaidForm
 from .invoice_extras import cancelled_words, invoice_figures, issued_words
 from .link_email import create_link, link_done
@@ -204,6 +207,19 @@ INVOICE_ACTIONS = {
         context=invoice_figures,
         help="A link the member opens to pay this invoice by card, without logging in. It "
         "is shown to copy, and emailed to the member if you ask.",
+    ),
+    "send_reminder": ObjectAction(
+        label="Send reminder now",
+        permission="payments.add_reminder",
+        form=ReminderNowForm,
+        form_needs_object=True,
+        run=lambda inv, a, d: dunning.send_reminder_now(invoice=inv.pk, level=d["level"], actor=a),
+        done=reminder_done,
+        offered=lambda inv, user: inv.status in REMINDABLE and inv.amount_due.amount > 0,
+        refusal=reminder_refusal,
+        context=reminder_figures,
+        help="Email the member this reminder level now, with the invoice's payment link. "
+        "Each level goes once per invoice; the reminder run will not send it again.",
     ),
     "refund": ObjectAction(
         label="Refund",

@@ -19,7 +19,14 @@ from ledger.money import format_money
 from ledger.selectors import entry_reference
 from wallets.models import TxKind, WalletTransaction
 
-from ..models import Payment, PaymentAllocation, PaymentLink, PaymentStatus, PaymentTransition
+from ..models import (
+    Payment,
+    PaymentAllocation,
+    PaymentLink,
+    PaymentStatus,
+    PaymentTransition,
+    Reminder,
+)
 
 # What each transition of the payment state machine means, in words.
 TRANSITION_WORDS = {
@@ -214,6 +221,28 @@ def _link_events(invoice: Invoice, order: int) -> list[Event]:
     return events
 
 
+def _reminder_words(r: Reminder) -> tuple[datetime, str]:
+    """In words: Reminder 'First reminder' sent to x@y by the reminder run."""
+    by = "by the reminder run" if r.trigger == "run" else f"by {r.actor_label}"
+    name = f"Reminder '{r.level.name}'"
+    if r.status == "sent":
+        return r.sent_at, f"{name} sent to {r.sent_to} {by}"
+    if r.status == "failed":
+        return r.created_at, f"{name} to {r.sent_to} {by}: the email failed ({r.error})"
+    if r.status == "queued":
+        return r.created_at, f"{name} to {r.sent_to} {by}: queued, not sent yet"
+    return r.created_at, f"{name} skipped: {r.error}"
+
+
+def _reminder_events(invoice: Invoice, order: int) -> list[Event]:
+    rows = Reminder.objects.filter(invoice=invoice).select_related("level").order_by("id")
+    events = []
+    for r in rows:
+        at, what = _reminder_words(r)
+        events.append(Event(at, r.actor_label, what, kind="reminder", order=order))
+    return events
+
+
 def _assigned_events(invoice: Invoice, order: int) -> list[Event]:
     """Money of other payments (account credit, group payments) applied to the invoice;
     its own payment's allocation is told by its ``PAYM`` entry."""
@@ -293,6 +322,7 @@ def invoice_timeline(invoice: Invoice) -> list[Event]:
     events += [_entry_event(e, 2) for e in entries if e.pk not in folded]
     events += [_transition_event(t, 3, own=False) for t in transitions if t.pk not in folded]
     events += _assigned_events(invoice, 4) + _hold_events(invoice, 1) + _link_events(invoice, 5)
+    events += _reminder_events(invoice, 6)
     return _sorted(events)
 
 

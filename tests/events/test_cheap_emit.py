@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 
+from billing_site.api.dunning import ReminderSerializer
 from billing_site.api.invoice_serializers import InvoiceSerializer
 from billing_site.api.payment_serializers import PaymentSerializer
 from billing_site.api.wallet_serializers import CreditMemoSerializer, WalletSerializer
@@ -25,7 +26,8 @@ from events.models import EventType
 from ledger import services as ledger
 from ledger.models import Invoice
 from payments import services as pay
-from payments.models import Payment
+from payments.models import Payment, Reminder
+from payments.services import dunning
 from wallets import services as wallets
 from wallets.models import CreditMemo, Wallet
 
@@ -37,6 +39,7 @@ SERIALIZERS = {
     Payment: (PaymentSerializer, Payment.objects.all()),
     Wallet: (WalletSerializer, Wallet.objects.all()),
     CreditMemo: (CreditMemoSerializer, CreditMemo.objects.all()),
+    Reminder: (ReminderSerializer, Reminder.objects.all()),
 }
 
 
@@ -57,13 +60,23 @@ def world(db):
     inv = invoice(acct, "75.00", issue=True)
     (memo,) = pay.apply_wallet(wallet=wallet, invoice=inv, actor=ACTOR)
     payment = pay.record_payment(account=acct, amount="12.34", method="cash", actor=ACTOR)
-    return {"account": acct, "wallet": wallet, "invoice": inv, "memo": memo, "payment": payment}
+    dunning.save_level(name="Late", offset_days=7, subject="Late", body="{pay_link}", actor=ACTOR)
+    owed = invoice(acct, "20.00", issue=True)
+    reminder = dunning.send_reminder_now(invoice=owed, actor=ACTOR)
+    return {
+        "account": acct,
+        "wallet": wallet,
+        "invoice": inv,
+        "memo": memo,
+        "payment": payment,
+        "reminder": reminder,
+    }
 
 
 @pytest.mark.django_db
 def test_every_renderer_equals_the_api_serializer(world):
     assert rendering.registered() == sorted(m._meta.label for m in SERIALIZERS)
-    for key in ("wallet", "invoice", "memo", "payment"):
+    for key in ("wallet", "invoice", "memo", "payment", "reminder"):
         obj = world[key]
         with transaction.atomic():
             assert rendering.render(obj) == as_api(obj), key

@@ -46,6 +46,7 @@ def test_the_periodic_jobs():
             "payments.tasks.announce_overdue_invoices",
             timedelta(hours=1),
         ),
+        ("send_reminders", "payments.tasks.send_reminders", timedelta(hours=1)),
         (
             "send_receipt_emails",
             "billing_site.documents.tasks.send_receipt_emails",

@@ -20,6 +20,7 @@ from ledger.services import LineSpec
 from payments import services as payments
 from payments.models import Payment, PaymentStatus
 from payments.roles import AUDITOR, BILLING_ADMIN, BILLING_CLERK, ensure_roles
+from payments.services import dunning
 from wallets import services as wallets
 
 PASSWORD = "billfold-demo"
@@ -57,6 +58,17 @@ ACCOUNTS = [
     ),
     ("Hannah Okafor", "GBP", [("Flex membership", 1, "129.00")], False, None),
 ]
+
+REMINDER_LEVELS = (
+    ("Friendly note", -3, "Invoice {invoice_number} is due on {due_date}"),
+    ("First reminder", 7, "Reminder: invoice {invoice_number} is {days_overdue} days overdue"),
+    ("Final notice", 30, "Final notice: invoice {invoice_number}, {amount_due} overdue"),
+)
+REMINDER_BODY = (
+    "Hello {member_name},\n\nInvoice {invoice_number} for {amount_due} was due on "
+    "{due_date}.\n\nYou can pay it by card here: {pay_link}\n\nIf you have paid already, "
+    "thank you, and please ignore this email.\n"
+)
 
 
 class Command(BaseCommand):
@@ -133,6 +145,13 @@ class Command(BaseCommand):
         )
         self.seed_wallets(accounts, now, actor)
         payments.expire_due_payments(today=timezone.localdate(now))
+        self.seed_reminder_levels(actor)
+
+    def seed_reminder_levels(self, actor):
+        for name, days, subject in REMINDER_LEVELS:  # the hourly reminder run sends them
+            dunning.save_level(
+                name=name, offset_days=days, subject=subject, body=REMINDER_BODY, actor=actor
+            )
 
     def seed_wallets(self, accounts, now, actor):
         """Prepaid wallets: a top-up paid by transfer, a prepayment credit memo on an
