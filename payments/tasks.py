@@ -2,9 +2,14 @@
 cron commands also run, enqueued at their interval by ``manage.py schedule_jobs`` and
 executed by ``manage.py db_worker``. Each returns a JSON-ready count."""
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from django_tasks import task
 
+from ledger.services import system_actor
 from payments.services import announce_overdue_invoices as announce_overdue
 from payments.services import expire_due_payments
 from payments.services.gateway_calls import recover_unsent
@@ -31,6 +36,43 @@ def send_reminders(batch: int = 200) -> dict:
     from payments.services.dunning import send_due_reminders
 
     return send_due_reminders(batch=batch)
+
+
+@task()
+def work_billing_run(run_id: int) -> int:
+    """Work a billing run (the admin's *Close billing period* and *Add a worker*, the
+    API's ``POST /billing-runs/``): issue its pending invoices beside any other worker
+    of the run; how many this worker processed."""
+    from payments.services.billing_runs import work_run
+
+    return work_run(run_id)
+
+
+def enqueue_billing_run(run_id: int) -> None:
+    """Enqueue a worker of the run once the transaction that started it commits (on
+    the immediate backend the run is worked then, in this process)."""
+    transaction.on_commit(lambda: work_billing_run.enqueue(run_id))
+
+
+@task()
+def close_billing_periods() -> int:
+    """The daily job (``billing_site.jobs.periodic``): start a run through yesterday when
+    an ongoing invoice's period has ended, or resume the run that is running, and work
+    it; 0 (no run, no empty run) when there is nothing to issue."""
+    from payments.services.billing_runs import running_run, start_run, work_run
+
+    if running_run() is None and not billing_periods_ended():
+        return 0
+    run = start_run(actor=system_actor("close_billing_periods"))
+    return work_run(run)
+
+
+def billing_periods_ended() -> bool:
+    """Whether an ongoing invoice's billing period ended by yesterday."""
+    from ledger.models import Invoice, InvoiceStatus
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    return Invoice.objects.filter(status=InvoiceStatus.ONGOING, period_end__lte=yesterday).exists()
 
 
 @task()

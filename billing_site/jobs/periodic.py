@@ -46,6 +46,7 @@ PERIODIC = (
         "deliver_sandbox_events", "payments.tasks.deliver_sandbox_events", timedelta(minutes=1)
     ),
     PeriodicJob("monthly_auto_top_ups", "payments.tasks.monthly_auto_top_ups", timedelta(hours=1)),
+    PeriodicJob("close_billing_periods", "payments.tasks.close_billing_periods", timedelta(days=1)),
     PeriodicJob(
         "fan_out_webhook_events",
         "billing_site.webhooks.tasks.fan_out_events",

@@ -55,6 +55,7 @@ def test_the_periodic_jobs():
         ("retry_gateway_events", "payments.tasks.retry_gateway_events", timedelta(minutes=10)),
         ("deliver_sandbox_events", "payments.tasks.deliver_sandbox_events", timedelta(minutes=1)),
         ("monthly_auto_top_ups", "payments.tasks.monthly_auto_top_ups", timedelta(hours=1)),
+        ("close_billing_periods", "payments.tasks.close_billing_periods", timedelta(days=1)),
         (
             "fan_out_webhook_events",
             "billing_site.webhooks.tasks.fan_out_events",
