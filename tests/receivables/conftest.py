@@ -3,6 +3,7 @@ that every ledger still verifies after each test, and the known history."""
 
 import pytest
 
+from tests.api.conftest import api, make_key  # noqa: F401  (fixtures)
 from tests.backoffice.conftest import (  # noqa: F401  (fixtures)
     admin,
     auditor,
