@@ -324,6 +324,8 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "events.models.EventType",  # events and webhook endpoints
         "ManualMethodEnum": "billing_site.api.payment_serializers.MANUAL_METHOD_CHOICES",
         "ReceiptMethodEnum": "billing_site.api.payment_serializers.RECEIPT_METHOD_CHOICES",
+        "ReminderTriggerEnum": "payments.models.ReminderTrigger",  # two "trigger" fields:
+        "TriggerEnum": "wallets.models.AutoTopUpTrigger",  # the name it had before
     },
     "PREPROCESSING_HOOKS": ["billing_site.api.schema.only_api_views"],
     "POSTPROCESSING_HOOKS": [

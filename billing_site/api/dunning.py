@@ -187,7 +187,7 @@ class AccountDunningMixin:
     @extend_schema(
         operation_id="accounts_dunning_exclusion_destroy",
         request=None,
-        responses=IncludedSerializer,
+        responses={200: IncludedSerializer},
         filters=False,
     )
     @dunning_exclusion.mapping.delete

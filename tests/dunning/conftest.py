@@ -10,6 +10,7 @@ from ledger.services import LineSpec
 from payments import services as pay
 from payments.models import Reminder
 from payments.services import dunning
+from tests.api.conftest import api, make_key  # noqa: F401 - the API suite's key fixtures
 
 ACTOR = ledger.system_actor("dunning-tests")
 START = date(2027, 3, 1)  # the simulated month's first day
