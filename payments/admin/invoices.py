@@ -29,6 +29,7 @@ from ledger.services import LineSpec, user_actor
 from wallets import services as wallets
 
 from ..selectors import invoice_timeline
+from .billing_runs import BillingPeriodFilter, period_fieldset
 from .invoice_actions import INVOICE_ACTIONS
 from .invoice_extras import (
     DueDateFilter,
@@ -56,7 +57,7 @@ class InvoiceAdmin(
         "due_display",
         "due_date_display",
     )
-    list_filter = ("status", OverdueFilter, DueDateFilter, "currency")
+    list_filter = ("status", OverdueFilter, DueDateFilter, BillingPeriodFilter, "currency")
     date_hierarchy = "issue_date"
     search_fields = ("number", "account__name", "description")
     list_select_related = ("account",)
@@ -156,19 +157,12 @@ class InvoiceAdmin(
 
     def get_fieldsets(self, request, obj=None):
         header = ["account", "series", "description", "is_prepaid_order", "due_date"]
-        period = (
-            "Billing period",
-            {
-                "fields": (("period_start", "period_end"),),
-                "description": "For an ongoing invoice: the billing run issues it once the "
-                "period's last day has passed.",
-            },
-        )
+        period = period_fieldset(obj)
         if obj is None:
             return ((None, {"fields": [*header, "ongoing"]}), period)
         return (
             (None, {"fields": header}),
-            period,
+            *([period] if period else []),
             ("Amounts", {"fields": self.AMOUNT_FIELDS, "classes": ("collapse",)}),
             (
                 "Status",
