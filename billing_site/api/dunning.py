@@ -1,9 +1,9 @@
 """Dunning reminders over the API (issue 15 item 4; docs/RULES.md *Dunning reminders*):
-the reminder levels (``/reminder-levels/``: read with any key, written by unrestricted
-keys with scope ``admin``), an invoice's reminders and *send reminder now*
-(``/invoices/{id}/reminders/``, ``send-reminder/``, scope ``payments``) and an account's
-exclusion (``/accounts/{id}/dunning-exclusion/``, scope ``write``). Thin: parse, call
-``payments.services.dunning``, render."""
+the reminder levels (``/reminder-levels/``: billing-admin settings like webhook
+endpoints — scope ``admin``, unrestricted keys, for reads too), an invoice's reminders
+and *send reminder now* (``/invoices/{id}/reminders/``, ``send-reminder/``, scope
+``payments``) and an account's exclusion (``/accounts/{id}/dunning-exclusion/``, scope
+``write``). Thin: parse, call ``payments.services.dunning``, render."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers
@@ -104,15 +104,13 @@ class IncludedSerializer(serializers.Serializer):
 ReminderPage = page_of(ReminderSerializer, "ReminderPage")
 
 
-class LevelsWriteByUnrestrictedKeys(permissions.BasePermission):
+class UnrestrictedKeysOnly(permissions.BasePermission):
     message = (
         "Reminder levels are billing-admin settings: a key restricted to accounts or groups, "
-        "or a member session, cannot change them."
+        "or a member session, cannot use them."
     )
 
     def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
         return api_key_of(request) is not None and not is_restricted(request)
 
 
@@ -123,8 +121,8 @@ class ReminderLevelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Api
     queryset = ReminderLevel.objects.order_by("offset_days", "id")
     serializer_class = ReminderLevelSerializer
     filterset_fields = ("is_active",)
-    permission_classes = [HasScope, LevelsWriteByUnrestrictedKeys]
-    write_scope = ApiScope.ADMIN
+    permission_classes = [HasScope, UnrestrictedKeysOnly]
+    scopes = dict.fromkeys(("list", "retrieve", "create"), ApiScope.ADMIN)
 
     def get_queryset(self):
         return self.queryset.all()  # not per account: settings

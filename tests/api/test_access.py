@@ -22,9 +22,14 @@ OPERATIONS = [
     for method, op in ops.items()
     if not path.startswith("/api/v1/schema")
 ]
-# Billing-admin settings (webhooks): unrestricted keys only, never a member session
-# (tests/webhooks/test_api.py); the per-account rules below are for the rest.
-ADMIN_ONLY = ("/api/v1/webhook-endpoints/", "/api/v1/webhook-deliveries/")
+# Billing-admin settings (webhooks, reminder levels): unrestricted keys only, never a
+# member session (tests/webhooks/test_api.py, tests/dunning/test_api.py); the
+# per-account rules below are for the rest.
+ADMIN_ONLY = (
+    "/api/v1/webhook-endpoints/",
+    "/api/v1/webhook-deliveries/",
+    "/api/v1/reminder-levels/",
+)
 LISTS = [
     p for p, m, _ in OPERATIONS if m == "GET" and "{" not in p and not p.startswith(ADMIN_ONLY)
 ]

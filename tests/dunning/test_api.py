@@ -38,8 +38,10 @@ def test_reminder_levels_list_and_create(api, make_key):
     assert created.data["offset_days"] == 7 and created.data["is_active"] is True
     replay = api.post("/api/v1/reminder-levels/", body, idem="level-1")
     assert replay.status_code == 201 and replay.data["id"] == created.data["id"]
-    listed = client(make_key, scopes=[ApiScope.READ]).get("/api/v1/reminder-levels/")
+    listed = api.get("/api/v1/reminder-levels/")
     assert listed.status_code == 200 and [r["name"] for r in listed.data["results"]] == ["Late"]
+    read_only = client(make_key, scopes=[ApiScope.READ])
+    assert read_only.get("/api/v1/reminder-levels/").status_code == 403
     bad = api.post("/api/v1/reminder-levels/", {**body, "offset_days": 9, "body": "{nope}"})
     assert bad.status_code == 422 and bad.data["field"] == "body"
     assert "unknown placeholder {nope}" in bad.data["detail"]
