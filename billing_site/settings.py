@@ -326,6 +326,8 @@ SPECTACULAR_SETTINGS = {
         "ReceiptMethodEnum": "billing_site.api.payment_serializers.RECEIPT_METHOD_CHOICES",
         "ReminderTriggerEnum": "payments.models.ReminderTrigger",  # two "trigger" fields:
         "TriggerEnum": "wallets.models.AutoTopUpTrigger",  # the name it had before
+        "BillingRunStatusEnum": "payments.models.RunStatus",
+        "BillingRunItemStatusEnum": "payments.models.ItemStatus",
     },
     "PREPROCESSING_HOOKS": ["billing_site.api.schema.only_api_views"],
     "POSTPROCESSING_HOOKS": [

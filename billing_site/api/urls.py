@@ -13,6 +13,7 @@ from rest_framework.routers import SimpleRouter
 
 from billing_site.api import webhooks
 from billing_site.api.accounts import AccountGroupViewSet, AccountViewSet
+from billing_site.api.billing_runs import BillingRunViewSet
 from billing_site.api.credit_memos import CreditMemoViewSet
 from billing_site.api.dunning import ReminderLevelViewSet
 from billing_site.api.errors import not_found_view
@@ -31,6 +32,7 @@ router.register("payments", PaymentViewSet, basename="api-payment")
 router.register("wallets", WalletViewSet, basename="api-wallet")
 router.register("credit-memos", CreditMemoViewSet, basename="api-credit-memo")
 router.register("mandates", MandateViewSet, basename="api-mandate")
+router.register("billing-runs", BillingRunViewSet, basename="api-billing-run")
 router.register("reminder-levels", ReminderLevelViewSet, basename="api-reminder-level")
 router.register("events", EventViewSet, basename="api-event")
 router.register("webhook-endpoints", WebhookEndpointViewSet, basename="api-webhook-endpoint")

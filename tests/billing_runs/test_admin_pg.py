@@ -177,13 +177,16 @@ def test_add_a_worker_resumes_a_stopped_run(admin, make_account, make_ongoing, a
 
 
 def test_closing_while_a_run_runs_joins_it(admin, make_account, make_ongoing, actor):
-    make_ongoing(make_account(), "10.00")
+    invoice = make_ongoing(
+        make_account(), "10.00", period=(today() - timedelta(33), today() - timedelta(3))
+    )
     run = runs.start_run(through=today() - timedelta(days=2), actor=actor)
     done = succeeded(
         admin, admin.post(reverse(CLOSE), {"through": (today() - timedelta(1)).isoformat()})
     )
     assert BillingRun.objects.count() == 1 and fresh(run).status == "finished"
     assert done.text()[0].startswith(f"{run} was running already: it goes on")
+    assert_issued_once([invoice])
 
 
 def test_the_lists_queries_do_not_grow_with_the_runs(admin, make_account, make_ongoing, actor):
