@@ -45,3 +45,12 @@ def registered() -> list[str]:
 
 def has_renderer(obj) -> bool:
     return isinstance(obj, models.Model) and obj._meta.label in _renderers
+
+
+def render_now(obj: models.Model) -> dict:
+    """``obj`` as it stands in memory, not read again from the database: for a batch
+    that renders rows as they stand at a step of its work (the billing run). A renderer
+    without ``render_instance`` reads the row, as ``render`` does."""
+    renderer = _renderers.get(obj._meta.label)
+    own = getattr(renderer, "render_instance", None)
+    return own(obj) if own is not None else render(obj)

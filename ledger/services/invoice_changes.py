@@ -55,7 +55,16 @@ def record_change(
     invoice: Invoice, action: InvoiceAction, actor: Actor, changes: dict | None = None, at=None
 ) -> InvoiceChange:
     """Append one change of ``invoice`` (locked by the caller) by ``actor``."""
-    return InvoiceChange.objects.create(
+    row = change_row(invoice, action, actor, changes, at)
+    row.save()
+    return row
+
+
+def change_row(
+    invoice: Invoice, action: InvoiceAction, actor: Actor, changes: dict | None = None, at=None
+) -> InvoiceChange:
+    """The change row, unsaved (``record_change`` saves one; a batch bulk-inserts)."""
+    return InvoiceChange(
         invoice_id=invoice.pk,
         account_id=invoice.account_id,
         action=action,

@@ -5,7 +5,7 @@ holds) live in those apps and call these functions inside their own transaction.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -23,12 +23,11 @@ from ..models import (
     EntryKind,
     Invoice,
     InvoiceAction,
-    InvoiceCounter,
     InvoiceLine,
     InvoiceStatus,
 )
 from ..models.invoices import EDITABLE, POSTED
-from ..money import format_money, round_money
+from ..money import round_money
 from ..validation import (
     clean_description,
     clean_period,
@@ -38,6 +37,14 @@ from ..validation import (
 )
 from .actors import Actor
 from .invoice_changes import diff, header, line_figures, record_change
+from .issue_steps import (
+    ISSUED_FIELDS,
+    check_issuable,
+    invoice_posting,
+    issued_change,
+    mark_issued,
+    next_number,
+)
 from .posting import Posting, post
 
 
@@ -223,17 +230,6 @@ def open_invoice(*, invoice: Invoice | int, actor: Actor) -> Invoice:
         return locked
 
 
-def next_number(series: str) -> tuple[int, str]:
-    """Take the next gapless number of ``series`` (inside the caller's transaction):
-    ``(7, "INV-000007")``. The counter row stays locked until the transaction ends, so
-    a rollback gives the number back."""
-    InvoiceCounter.objects.bulk_create([InvoiceCounter(series=series)], ignore_conflicts=True)
-    counter = InvoiceCounter.objects.select_for_update(no_key=True).get(series=series)
-    counter.last_value += 1
-    counter.save(update_fields=["last_value"])
-    return counter.last_value, f"{series}-{counter.last_value:06d}"
-
-
 def post_invoice(
     *,
     invoice: Invoice | int,
@@ -249,49 +245,12 @@ def post_invoice(
     """
     with transaction.atomic():
         account, locked = lock_invoice(invoice)
-        if not can_proceed(locked._issue):
-            raise StateConflict(
-                f"Invoice {locked} is {locked.get_status_display().lower()}: only draft or "
-                "ongoing invoices can be issued.",
-                field="status",
-            )
-        if locked.total.amount <= 0:
-            raise InvalidInput(
-                f"Invoice {locked} has nothing to charge (total {format_money(locked.total)}); "
-                "add lines or cancel it.",
-                field="lines",
-            )
+        check_issuable(locked)
         when = at or timezone.now()
-        locked.seq_no, locked.number = next_number(locked.series)
-        locked.issue_date = timezone.localdate(when)
-        locked.issued_at = when
-        if due_date is not None:
-            locked.due_date = due_date
-        elif locked.due_date is None:
-            locked.due_date = locked.issue_date + timedelta(days=account.payment_terms_days)
-        locked._issue()
-        locked.save(
-            update_fields=["status", "seq_no", "number", "issue_date", "issued_at", "due_date"]
-        )
-        issued = {k: getattr(locked, k) for k in ("number", "issue_date", "due_date", "total")}
-        record_change(locked, InvoiceAction.POST, actor, issued, at=when)
-        label = f"Invoice {locked.number}" + (
-            f" — {locked.description}" if locked.description else ""
-        )
-        entries = post(
-            account=account,
-            postings=[
-                Posting(
-                    kind=EntryKind.INVOICE,
-                    amount=locked.total,
-                    reference=locked.reference,
-                    description=label,
-                    invoice=locked,
-                )
-            ],
-            actor=actor,
-            at=at,
-        )
+        mark_issued(locked, account, next_number(locked.series), when, due_date)
+        locked.save(update_fields=ISSUED_FIELDS)
+        record_change(locked, InvoiceAction.POST, actor, issued_change(locked), at=when)
+        entries = post(account=account, postings=[invoice_posting(locked)], actor=actor, at=at)
         return locked, entries
 
 
@@ -369,6 +328,24 @@ def settle_invoice(
     nothing due -> ``paid`` (``refunded`` when all of it was refunded); a dispute keeps it
     ``disputed`` until nothing is due; some money -> ``partially_paid``; else ``due``.
     """
+    became_paid = apply_settlement(
+        invoice, paid=paid, refunded=refunded, credited=credited, disputed=disputed
+    )
+    invoice.save(
+        update_fields=["status", "amount_paid", "amount_refunded", "amount_credited", "currency"]
+    )
+    if became_paid:  # wherever the money came from: one place an invoice becomes paid
+        events.emit(
+            EventType.INVOICE_PAID, account=invoice.account_id, objects={"invoice": invoice}
+        )
+    return invoice
+
+
+def apply_settlement(
+    invoice: Invoice, *, paid=None, refunded=None, credited=None, disputed: bool = False
+) -> bool:
+    """``settle_invoice``'s rule, in memory (the caller saves and announces): move the
+    amounts, move the status; return whether the invoice just became paid."""
     if invoice.status not in POSTED:
         raise StateConflict(
             f"Invoice {invoice} is {invoice.get_status_display().lower()}: it does not take "
@@ -398,11 +375,4 @@ def settle_invoice(
         target = InvoiceStatus.DUE
     became_paid = target == InvoiceStatus.PAID and invoice.status != InvoiceStatus.PAID
     invoice._settle(target)
-    invoice.save(
-        update_fields=["status", "amount_paid", "amount_refunded", "amount_credited", "currency"]
-    )
-    if became_paid:  # wherever the money came from: one place an invoice becomes paid
-        events.emit(
-            EventType.INVOICE_PAID, account=invoice.account_id, objects={"invoice": invoice}
-        )
-    return invoice
+    return became_paid

@@ -42,8 +42,16 @@ from ledger.errors import BillingError, InvalidInput, StateConflict
 from ledger.models import Account, Invoice, InvoiceStatus
 from ledger.services import Actor
 
-from ..models import BillingRun, BillingRunItem, ItemStatus, PaymentStatus, RunStatus
-from ..selectors import active_mandate
+from ..models import (
+    BillingRun,
+    BillingRunItem,
+    ItemStatus,
+    Mandate,
+    MandateStatus,
+    PaymentStatus,
+    RunStatus,
+)
+from .batch_issue import issue_batch
 from .common import open_payment_for
 from .gateway_flows import start_direct_debit
 from .issuing import issue_invoice
@@ -157,44 +165,63 @@ def _run_actor(run: BillingRun) -> Actor:
     return Actor(user=run.started_by, label=f"billing run #{run.pk} ({run.actor_label})"[:150])
 
 
-def _direct_debit(invoice: Invoice, actor: Actor) -> bool:
-    """Start collecting the waiting payment under the account's active mandate."""
-    payment = open_payment_for(invoice)
-    if payment is None or payment.status != PaymentStatus.WAITING_FOR_PAYMENT:
-        return False  # nothing owed, or waiting for the ERP's approval first
-    if active_mandate(invoice.account_id) is None:
-        return False
-    start_direct_debit(payment=payment.pk, actor=actor)
-    return True
-
-
-def _issue_item(item: BillingRunItem, actor: Actor) -> None:
-    """Issue one item's invoice in a savepoint; its outcome goes on the item."""
-    item.processed_at = timezone.now()
+def _direct_debit(item: BillingRunItem, invoice: Invoice, actor: Actor) -> None:
+    """Start collecting the issued invoice's waiting payment under the account's active
+    mandate, in a savepoint: a refusal leaves the invoice issued and says why."""
     try:
         with transaction.atomic():
-            status = Invoice.objects.values_list("status", flat=True).get(pk=item.invoice_id)
-            if status != InvoiceStatus.ONGOING:
-                item.status, item.reason = ItemStatus.SKIPPED, f"the invoice is {status} already"
-                return
-            invoice = issue_invoice(invoice=item.invoice_id, actor=actor)
-            item.direct_debit = _direct_debit(invoice, actor)
-    except InterfaceError:
-        raise  # the connection is gone: stop; the batch rolls back and is pending again
-    except OperationalError:
-        if not connection.is_usable():
-            raise  # the database is gone (as above)
-        item.status, item.reason = ItemStatus.FAILED, "the database refused it (a lock conflict)"
-        return
-    except (BillingError, DatabaseError, ValueError, TypeError) as exc:
-        item.status = ItemStatus.FAILED
+            payment = open_payment_for(invoice)
+            if payment is None or payment.status != PaymentStatus.WAITING_FOR_PAYMENT:
+                return  # nothing owed, or waiting for the ERP's approval first
+            start_direct_debit(payment=payment.pk, actor=actor)
+            item.direct_debit = True
+    except BillingError as exc:
+        item.reason = f"Issued; the direct debit was not started: {exc.detail}"[:500]
+
+
+def _failed(item: BillingRunItem, exc: Exception) -> None:
+    if isinstance(exc, InterfaceError) or (
+        isinstance(exc, OperationalError) and not connection.is_usable()
+    ):
+        raise exc  # the database is gone: stop; the batch rolls back and is pending again
+    item.status = ItemStatus.FAILED
+    if isinstance(exc, OperationalError):
+        item.reason = "the database refused it (a lock conflict); the next run retries it"
+    else:
         item.reason = (getattr(exc, "detail", None) or f"{type(exc).__name__}: {exc}")[:500]
-        return
+
+
+def _issued(item: BillingRunItem, invoice: Invoice) -> None:
     item.status = ItemStatus.ISSUED
     item.total = invoice.total
     item.captured = invoice.amount_credited
     item.credit_applied = invoice.amount_paid
     item.waiting = invoice.amount_due
+
+
+def _issue_item(item: BillingRunItem, actor: Actor) -> Invoice | None:
+    """Issue one item's invoice through ``issue_invoice``, in a savepoint; its outcome
+    goes on the item."""
+    try:
+        with transaction.atomic():
+            invoice = issue_invoice(invoice=item.invoice_id, actor=actor)
+    except (BillingError, DatabaseError, ValueError, TypeError) as exc:
+        _failed(item, exc)
+        return None
+    _issued(item, invoice)
+    return invoice
+
+
+def _issue_fast(items: list[BillingRunItem], accounts: dict, actor: Actor):
+    """The batch path (``batch_issue``), in a savepoint: if it fails as a whole, nothing
+    of it stays and every item goes through ``issue_invoice`` alone."""
+    try:
+        with transaction.atomic():
+            return issue_batch([item.invoice_id for item in items], accounts, actor)
+    except (BillingError, DatabaseError, ValueError, TypeError) as exc:
+        if isinstance(exc, InterfaceError) or not connection.is_usable():
+            raise
+        return {}, [item.invoice_id for item in items]
 
 
 OUTCOME_FIELDS = [
@@ -210,22 +237,53 @@ OUTCOME_FIELDS = [
 ]
 
 
+def _claim(run: BillingRun, batch: int) -> list[BillingRunItem]:
+    return list(
+        BillingRunItem.objects.select_for_update(skip_locked=True)
+        .filter(run=run, status=ItemStatus.PENDING)
+        .order_by("account_id", "id")[:batch]
+    )
+
+
 def work_batch(run: BillingRun, *, batch: int = DEFAULT_BATCH) -> int:
     """Claim and issue one batch of the run's pending items; returns how many (0: none
     left that no other worker holds)."""
     actor = _run_actor(run)
     with transaction.atomic():
-        items = list(
-            BillingRunItem.objects.select_for_update(skip_locked=True)
-            .filter(run=run, status=ItemStatus.PENDING)
-            .order_by("account_id", "id")[:batch]
-        )
+        items = _claim(run, batch)
         if not items:
             return 0
-        accounts = sorted({item.account_id for item in items})
-        list(Account.objects.select_for_update(no_key=True).filter(pk__in=accounts).order_by("pk"))
+        ids = sorted({item.account_id for item in items})
+        locked = Account.objects.select_for_update(no_key=True).filter(pk__in=ids)
+        accounts = {account.pk: account for account in locked.order_by("pk")}
+        # Read once, under the account locks (so they cannot change): the invoices'
+        # statuses and which accounts collect by direct debit.
+        statuses = dict(
+            Invoice.objects.filter(pk__in=[i.invoice_id for i in items]).values_list("pk", "status")
+        )
+        debited = set(
+            Mandate.objects.filter(account_id__in=ids, status=MandateStatus.ACTIVE).values_list(
+                "account_id", flat=True
+            )
+        )
+        now = timezone.now()
+        todo = []
         for item in items:
-            _issue_item(item, actor)
+            item.processed_at = now
+            status = statuses[item.invoice_id]
+            if status == InvoiceStatus.ONGOING:
+                todo.append(item)
+            else:
+                item.status, item.reason = ItemStatus.SKIPPED, f"the invoice is {status} already"
+        issued, left = _issue_fast(todo, accounts, actor) if todo else ({}, [])
+        for item in todo:
+            invoice = issued.get(item.invoice_id)
+            if invoice is not None:
+                _issued(item, invoice)
+            else:
+                invoice = _issue_item(item, actor)
+            if invoice is not None and item.account_id in debited:
+                _direct_debit(item, invoice, actor)
         BillingRunItem.objects.bulk_update(items, OUTCOME_FIELDS)
     return len(items)
 

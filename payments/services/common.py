@@ -36,7 +36,14 @@ def log_transition(
     reason: str = "",
     at: datetime | None = None,
 ) -> PaymentTransition:
-    return PaymentTransition.objects.create(
+    row = transition_row(payment, name=name, source=source, actor=actor, reason=reason, at=at)
+    row.save()
+    return row
+
+
+def transition_row(payment: Payment, *, name, source, actor, reason="", at=None):
+    """A transition-log row, unsaved (``log_transition`` saves one)."""
+    return PaymentTransition(
         payment=payment,
         name=name,
         source=source,
@@ -45,6 +52,31 @@ def log_transition(
         actor_id=actor.user_id,
         actor_label=actor.label[:150],
         reason=(reason or "")[:255],
+    )
+
+
+def payment_row(
+    *, account, type, amount, actor, status, method, invoice, due_date, direction, **fields
+) -> Payment:
+    """A new payment in its first status, unsaved, with a fresh random number."""
+    zero = Money(0, account.currency)
+    return Payment(
+        number=new_payment_number(),
+        account=account,
+        direction=direction,
+        type=type,
+        method=method,
+        status=status,
+        currency=account.currency,
+        amount=amount,
+        amount_allocated=zero,
+        amount_reversed=zero,
+        refund_pending=zero,
+        refund_pending_credit=zero,
+        invoice=invoice,
+        due_date=due_date,
+        created_by=actor.user,
+        **fields,
     )
 
 
@@ -68,28 +100,22 @@ def create_payment(
         raise InvalidInput(
             f"amount: a payment must be positive (got {format_money(amount)}).", "amount"
         )
-    zero = Money(0, account.currency)
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                payment = Payment.objects.create(
-                    number=new_payment_number(),
+                payment = payment_row(
                     account=account,
-                    direction=direction,
                     type=type,
-                    method=method,
-                    status=status,
-                    currency=account.currency,
                     amount=amount,
-                    amount_allocated=zero,
-                    amount_reversed=zero,
-                    refund_pending=zero,
-                    refund_pending_credit=zero,
+                    actor=actor,
+                    status=status,
+                    method=method,
                     invoice=invoice,
                     due_date=due_date,
-                    created_by=actor.user,
+                    direction=direction,
                     **fields,
                 )
+                payment.save(force_insert=True)
             break
         except IntegrityError as exc:  # a number collision: draw again
             if "number" not in str(exc):

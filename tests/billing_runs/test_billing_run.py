@@ -107,9 +107,26 @@ def test_a_run_issues_each_ended_invoice_with_its_holds_credit_and_mandate(
     verify()
 
 
+def one_at_a_time(monkeypatch, *, only=None):
+    """Send the batch's invoices (or ``only`` those) through ``issue_invoice`` alone."""
+    real = runs.issue_batch
+
+    def batch(ids, accounts, actor):
+        ids = list(ids)
+        slow = [i for i in ids if only is None or i in only]
+        issued, left = real([i for i in ids if i not in slow], accounts, actor)
+        return issued, left + slow
+
+    monkeypatch.setattr(runs, "issue_batch", batch)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_one_invoice_failing_never_stops_the_run(make_account, make_ongoing, actor, monkeypatch):
+@pytest.mark.parametrize("path", ["batch", "one at a time"])
+def test_one_invoice_failing_never_stops_the_run(
+    make_account, make_ongoing, actor, monkeypatch, path
+):
     invoices = [make_ongoing(make_account(), "10.00") for _ in range(4)]
+    empty = make_ongoing(make_account(), "0.00")  # nothing to charge: refused, by its words
     bad = invoices[1]
     real = runs.issue_invoice
 
@@ -118,19 +135,22 @@ def test_one_invoice_failing_never_stops_the_run(make_account, make_ongoing, act
             raise StateConflict("The ERP refused this customer's tax code.", field="invoice")
         return real(invoice=invoice, actor=actor)
 
+    one_at_a_time(monkeypatch, only=None if path == "one at a time" else {bad.pk})
     monkeypatch.setattr(runs, "issue_invoice", issue)
     run = runs.close_period(actor=actor, batch=2)
     counts = runs.run_counts(run)
-    assert (counts.issued, counts.failed, counts.pending) == (3, 1, 0)
+    assert (counts.issued, counts.failed, counts.pending) == (3, 2, 0)
     item = BillingRunItem.objects.get(run=run, invoice=bad)
     assert (item.status, item.reason) == ("failed", "The ERP refused this customer's tax code.")
+    nothing = BillingRunItem.objects.get(run=run, invoice=empty)
+    assert nothing.status == "failed" and "has nothing to charge" in nothing.reason
     assert fresh(bad).status == "ongoing" and fresh(bad).number is None
     assert_issued_once([i for i in invoices if i != bad])
-    assert_gapless()  # the failed invoice's number was given back
-    # The next run tries it again.
+    assert_gapless()  # the failed invoices' numbers were given back
+    # The next run tries them again.
     monkeypatch.setattr(runs, "issue_invoice", real)
     retry = runs.close_period(actor=actor)
-    assert runs.run_counts(retry).issued == 1
+    assert (runs.run_counts(retry).issued, runs.run_counts(retry).failed) == (1, 1)
     assert_issued_once(invoices)
     verify()
 
@@ -140,23 +160,23 @@ def test_a_crash_half_way_rolls_back_the_batch_and_the_run_resumes(
     make_account, make_ongoing, actor, monkeypatch
 ):
     invoices = [make_ongoing(make_account(), "10.00") for _ in range(7)]
-    real = runs.issue_invoice
+    real = runs.issue_batch
     calls = {"n": 0}
 
-    def crashing(*, invoice, actor):
+    def crashing(ids, accounts, actor):
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == 2:
             raise KeyboardInterrupt  # the process dies mid-batch (not an invoice failure)
-        return real(invoice=invoice, actor=actor)
+        return real(ids, accounts, actor)
 
-    monkeypatch.setattr(runs, "issue_invoice", crashing)
+    monkeypatch.setattr(runs, "issue_batch", crashing)
     with pytest.raises(KeyboardInterrupt):
         runs.close_period(actor=actor, batch=3)
     run = BillingRun.objects.get()
     assert run.status == "running"
     counts = runs.run_counts(run)
     assert (counts.issued, counts.pending) == (3, 4)  # the first batch committed; not the 2nd
-    monkeypatch.setattr(runs, "issue_invoice", real)
+    monkeypatch.setattr(runs, "issue_batch", real)
     resumed = runs.close_period(actor=actor)  # joins the running run
     assert resumed.pk == run.pk and resumed.status == "finished"
     assert runs.run_counts(run).issued == 7

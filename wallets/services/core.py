@@ -62,7 +62,7 @@ def insufficient(wallet: Wallet, what: str, amount: Money) -> InsufficientFunds:
     )
 
 
-def record(
+def movement_row(
     wallet: Wallet,
     kind: str,
     amount: Money,
@@ -78,9 +78,10 @@ def record(
     source=None,
     at: datetime | None = None,
     usage_reference: str | None = None,
-) -> WalletTransaction:
-    """Move a locked wallet's balances by the given deltas and append the transaction;
-    raise the wallet's alerts when this movement crosses them (``alerts``)."""
+) -> tuple[WalletTransaction, bool, bool]:
+    """Move the locked wallet's balances in memory and build its next transaction,
+    unsaved: ``(tx, low, depleted)`` — whether the movement crossed the wallet's alerts.
+    ``record`` saves one; the billing run's batches bulk-insert theirs."""
     zero = Money(0, wallet.currency)
     before = wallet.available
     wallet.total += total or zero
@@ -90,10 +91,7 @@ def record(
         raise insufficient(wallet, TxKind(kind).label.lower(), amount)
     wallet.last_seq += 1
     low, depleted = alerts.movement(wallet, before)
-    wallet.save(
-        update_fields=["total", "consumed", "held", "last_seq", "currency", *alerts.FLAG_FIELDS]
-    )
-    tx = WalletTransaction.objects.create(
+    tx = WalletTransaction(
         wallet=wallet,
         account_id=wallet.account_id,
         seq=wallet.last_seq,
@@ -114,6 +112,23 @@ def record(
         actor_id=actor.user_id,
         actor_label=actor.label[:150],
     )
+    return tx, low, depleted
+
+
+def record(
+    wallet: Wallet,
+    kind: str,
+    amount: Money,
+    actor: Actor,
+    **movement,
+) -> WalletTransaction:
+    """Move a locked wallet's balances by the given deltas and append the transaction;
+    raise the wallet's alerts when this movement crosses them (``alerts``)."""
+    tx, low, depleted = movement_row(wallet, kind, amount, actor, **movement)
+    wallet.save(
+        update_fields=["total", "consumed", "held", "last_seq", "currency", *alerts.FLAG_FIELDS]
+    )
+    tx.save()
     if low or depleted:
         alerts.announce(wallet, low=low, depleted=depleted)
     return tx

@@ -42,25 +42,25 @@ def _lock_active_holds(invoice: Invoice):
         yield wallet, lock_row(Hold, hold_id)
 
 
-def _prepay_line(wallet, invoice, line, part, actor, *, kind, hold, at) -> tuple:
-    """Consume ``part`` of the locked wallet for one line of the locked invoice: the
-    drawdown (or capture), its approved prepayment credit memo, and the ``CRMO``
-    posting to make. Returns ``(memo, posting)``."""
-    tx = record(
-        wallet,
-        kind,
-        part,
-        actor,
-        consumed=part,
-        held=-part if kind == TxKind.HOLD_CAPTURE else None,
-        reference=invoice.number or "",
-        description=f"Invoice {invoice.number}: {line.description}",
-        invoice=invoice,
-        hold=hold,
-        at=at,
-    )
-    _seq, number = ledger.next_number("CM")
-    memo = CreditMemo.objects.create(
+def capture_movement(wallet, invoice, line, part, actor, *, kind, hold, at) -> dict:
+    """The wallet movement that consumes ``part`` for one line (``record``'s arguments)."""
+    return {
+        "kind": kind,
+        "amount": part,
+        "actor": actor,
+        "consumed": part,
+        "held": -part if kind == TxKind.HOLD_CAPTURE else None,
+        "reference": invoice.number or "",
+        "description": f"Invoice {invoice.number}: {line.description}",
+        "invoice": invoice,
+        "hold": hold,
+        "at": at,
+    }
+
+
+def memo_row(wallet, invoice, line, part, tx, number: str, actor, at) -> CreditMemo:
+    """The approved prepayment credit memo of one line's part, unsaved."""
+    return CreditMemo(
         number=number,
         account_id=invoice.account_id,
         invoice=invoice,
@@ -74,18 +74,52 @@ def _prepay_line(wallet, invoice, line, part, actor, *, kind, hold, at) -> tuple
         created_at=at or timezone.now(),
         actor_label=actor.label[:150],
     )
-    line.prepaid_amount += part
-    line.save(update_fields=["prepaid_amount", "currency"])
-    posting = Posting(
+
+
+def memo_posting(wallet, invoice, line, memo) -> Posting:
+    """The memo's ``CRMO`` credit on the account's ledger."""
+    return Posting(
         kind=EntryKind.CREDIT_MEMO,
-        amount=part,
+        amount=memo.amount,
         reference=memo.reference,
         description=f"Prepayment from wallet '{wallet.name}': invoice {invoice.number}, "
         f"{line.description}",
         invoice=invoice,
         source=memo,
     )
-    return memo, posting
+
+
+def line_split(lines, amount: Money) -> list[tuple[InvoiceLine, Money]]:
+    """``amount`` spread over the lines in order, each up to what it still owes; raises
+    when the lines cannot take it all (callers cap at the amount due)."""
+    parts, left = [], amount
+    for line in lines:
+        if left.amount <= 0:
+            break
+        part = min(line.amount - line.prepaid_amount, left)
+        if part.amount <= 0:
+            continue
+        parts.append((line, part))
+        left -= part
+    if left.amount > 0:  # pragma: no cover - callers cap at the amount due
+        raise StateConflict(f"Invoice {lines[0].invoice_id}: its lines cannot take more.")
+    return parts
+
+
+def _prepay_line(wallet, invoice, line, part, actor, *, kind, hold, at) -> tuple:
+    """Consume ``part`` of the locked wallet for one line of the locked invoice: the
+    drawdown (or capture), its approved prepayment credit memo, and the ``CRMO``
+    posting to make. Returns ``(memo, posting)``."""
+    movement = capture_movement(wallet, invoice, line, part, actor, kind=kind, hold=hold, at=at)
+    tx = record(
+        wallet, movement.pop("kind"), movement.pop("amount"), movement.pop("actor"), **movement
+    )
+    _seq, number = ledger.next_number("CM")
+    memo = memo_row(wallet, invoice, line, part, tx, number, actor, at)
+    memo.save()
+    line.prepaid_amount += part
+    line.save(update_fields=["prepaid_amount", "currency"])
+    return memo, memo_posting(wallet, invoice, line, memo)
 
 
 def _prepay_lines(
@@ -101,26 +135,17 @@ def _prepay_lines(
     """Consume ``amount`` of the locked wallet for the locked invoice, line by line:
     one drawdown, one approved prepayment credit memo and one ``CRMO`` entry per line."""
     memos, postings = [], []
-    left = amount
-    lines = (
+    lines = list(
         InvoiceLine.objects.select_for_update(no_key=True)
         .filter(invoice=invoice)
         .order_by("position", "id")
     )
-    for line in lines:
-        if left.amount <= 0:
-            break
-        part = min(line.amount - line.prepaid_amount, left)
-        if part.amount <= 0:
-            continue
+    for line, part in line_split(lines, amount):
         memo, posting = _prepay_line(
             wallet, invoice, line, part, actor, kind=kind, hold=hold, at=at
         )
         memos.append(memo)
         postings.append(posting)
-        left -= part
-    if left.amount > 0:  # pragma: no cover - callers cap at the amount due
-        raise StateConflict(f"Invoice {invoice}: its lines cannot take {format_money(left)} more.")
     ledger.post(account=invoice.account_id, postings=postings, actor=actor, at=at)
     for memo in memos:
         events.emit(
