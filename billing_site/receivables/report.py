@@ -17,12 +17,18 @@ from django.utils import timezone
 
 from billing_site.documents.pdf import pdf_download, render_pdf
 from ledger.models import Invoice
-from ledger.money import plain
-from payments.selectors.aging import BUCKET_LABELS, BUCKETS, BY_ACCOUNT, BY_GROUP, Aging, aging
+from payments.selectors.aging import (
+    BUCKET_LABELS,
+    BUCKETS,
+    BY_ACCOUNT,
+    BY_GROUP,
+    COLUMNS,
+    Aging,
+    aging,
+)
 
 PERMISSION = "ledger.view_invoice"
 PAGE_SIZE = 200
-COLUMNS = (*BUCKETS, "total")
 
 
 class AgingForm(forms.Form):
@@ -137,11 +143,11 @@ def csv_lines(report: Aging):
             who = [row.account_id, row.name, row.group_name]
         else:
             who = [row.group_id or "", row.name]
-        figures = [plain(row.bucket(c)) for c in COLUMNS]
+        figures = [str(amount) for amount in row.amounts]  # at the currency's precision
         yield writer.writerow([as_of, *who, row.currency, *figures, row.invoices])
     total = ["", "Total", ""] if report.by == BY_ACCOUNT else ["", "Total"]
     for row in report.totals.values():
-        figures = [plain(row.bucket(c)) for c in COLUMNS]
+        figures = [str(amount) for amount in row.amounts]
         yield writer.writerow([as_of, *total, row.currency, *figures, row.invoices])
 
 

@@ -113,3 +113,15 @@ def test_one_query_whatever_the_number_of_accounts(by, make_account, make_invoic
         rows = 1 if by == "group" else (3 if n == 3 else 30)
         assert len(report.rows) == rows
     assert counts == [1, 1]
+
+
+@pytest.mark.parametrize("by", ["account", "group"])
+def test_today_read_from_the_invoices_equals_today_read_from_the_history(known_history, by):
+    """Today's report reads each invoice's ``amount_due``; the history gives the same."""
+    from_invoices = aging(by=by)
+    from_history = aging(by=by, history=True)
+    assert from_invoices.rows == from_history.rows and from_invoices.rows
+    assert from_invoices.totals == from_history.totals
+    past = aging(as_of=AS_OF, by=by)  # a past day reads the history
+    assert past.rows == aging(as_of=AS_OF, by=by, history=True).rows
+    assert past.rows != aging(as_of=AS_OF, by=by, history=False).rows
