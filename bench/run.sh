@@ -3,8 +3,8 @@
 # Starts the cluster (port BENCH_PG_PORT, default 55435), migrates, collects the static
 # files (DEBUG is off: pages use the hashed names), runs `python -m bench.ledger_bench`
 # (statement pages, posting; writes bench/RESULTS.md), then the wallet, API, member,
-# outbox and outgoing-webhook benchmarks, each appending its section to bench/RESULTS.md;
-# stops and deletes the cluster and the collected files on exit, whatever happens. Exit 1
+# outbox, outgoing-webhook and receivables benchmarks, each appending its section to
+# bench/RESULTS.md; stops and deletes the cluster and the collected files on exit, whatever happens. Exit 1
 # if any target failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ echo "bench: PostgreSQL at $DATABASE_URL (durable commits)"
 start=$(date +%s)
 status=0
 .venv/bin/python -m bench.ledger_bench "$@" || status=1
-for bench in wallet_bench api_bench member_bench outbox_bench webhooks_bench; do
+for bench in wallet_bench api_bench member_bench outbox_bench webhooks_bench receivables_bench; do
   echo "== bench: $bench"
   if ! .venv/bin/python "bench/$bench.py" > "bench/.$bench.md"; then status=1; fi
   cat "bench/.$bench.md"
