@@ -4,8 +4,8 @@
 # files (DEBUG is off: pages use the hashed names), runs `python -m bench.ledger_bench`
 # (statement pages, posting; writes bench/RESULTS.md), then the wallet, API, member,
 # outbox, outgoing-webhook and receivables benchmarks, each appending its section to
-# bench/RESULTS.md; stops and deletes the cluster and the collected files on exit, whatever happens. Exit 1
-# if any target failed.
+# bench/RESULTS.md; stops and deletes the cluster and the collected files on exit,
+# whatever happens. Exit 1 if any target failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
