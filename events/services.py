@@ -114,6 +114,47 @@ def emit(
     return _write(type, _pk(account), payload)
 
 
+def emit_many(events: list[tuple[str, int, dict]]) -> list[Event]:
+    """Write many events at once — ``(type, account id, payload)``, payloads rendered
+    already (``rendering.render_now``) — in the order given: for a batch that did many
+    operations in one transaction (the billing run). One statement numbers every
+    account's events (the counters' upsert, in account order, each row locked until
+    commit as ``emit``'s is), one inserts them; each account's events get consecutive
+    numbers, in the order given."""
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "events: emit_many() outside transaction.atomic(); emit inside the transaction "
+            "of the effect."
+        )
+    unknown = sorted({t for t, _a, _p in events} - _TYPES)
+    if unknown:
+        raise ValueError(f"events: unknown event types {unknown}; one of {EventType.values}.")
+    if not events or not outbox_enabled():
+        return []
+    counts: dict[int, int] = {}
+    for _type, account_id, _payload in events:
+        counts[account_id] = counts.get(account_id, 0) + 1
+    table = EventCounter._meta.db_table
+    rows = ", ".join(["(%s, %s)"] * len(counts))
+    sql = (
+        f"INSERT INTO {table} (account_id, last_seq) VALUES {rows} "
+        f"ON CONFLICT (account_id) DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq "
+        "RETURNING account_id, last_seq"
+    )
+    params = [v for account_id in sorted(counts) for v in (account_id, counts[account_id])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        last = dict(cursor.fetchall())
+    next_seq_of = {a: last[a] - counts[a] + 1 for a in counts}
+    written = []
+    for type, account_id, payload in events:
+        written.append(
+            Event(type=type, account_id=account_id, seq=next_seq_of[account_id], payload=payload)
+        )
+        next_seq_of[account_id] += 1
+    return Event.objects.bulk_create(written)
+
+
 def emit_invoice_overdue(invoice: Model) -> Event | None:
     """For the overdue job (another piece of work): the invoice has passed its due date."""
     return emit(EventType.INVOICE_OVERDUE, account=invoice.account_id, objects={"invoice": invoice})

@@ -25,6 +25,7 @@ from events import services as events
 from events.models import EventType
 from events.rendering import render_now
 from ledger import services as ledger
+from ledger.bulk import update_rows
 from ledger.models import Account, Invoice, InvoiceAction, InvoiceChange, InvoiceLine
 from ledger.services import Actor
 from ledger.services.invoice_changes import change_row
@@ -42,7 +43,7 @@ from ..models import Payment, PaymentStatus, PaymentTransition, PaymentType
 from .common import payment_row, transition_row
 from .waiting import payment_type_for
 
-INVOICE_FIELDS = [*ISSUED_FIELDS, "amount_credited", "currency"]
+INVOICE_FIELDS = [*ISSUED_FIELDS, "amount_credited"]
 
 
 def _fast(invoice: Invoice, account: Account, held) -> bool:
@@ -131,7 +132,7 @@ class _Batch:
         )
 
     def write(self, invoices: list[Invoice], accounts: dict[int, Account]) -> None:
-        Invoice.objects.bulk_update(invoices, INVOICE_FIELDS)
+        update_rows(Invoice, invoices, INVOICE_FIELDS)
         InvoiceChange.objects.bulk_create(self.changes)
         crmo = self.captures.write()
         for invoice in invoices:  # one posting statement per invoice: INVC, then its CRMO
@@ -146,25 +147,21 @@ class _Batch:
                 for p in self.payments
             ]
         )
-        for invoice in invoices:  # the events, in issue_invoice's order
-            self._announce(invoice)
+        events.emit_many([e for invoice in invoices for e in self._events(invoice)])
         self.captures.announce()
 
-    def _announce(self, invoice: Invoice) -> None:
+    def _events(self, invoice: Invoice) -> list[tuple[str, int, dict]]:
+        """The invoice's events, in ``issue_invoice``'s order: issued, each credit memo,
+        paid (rendered as they stood: its lines are in memory as the batch left them)."""
         account = invoice.account_id
-        events.emit(
-            EventType.INVOICE_ISSUED,
-            account=account,
-            objects={"invoice": self.issued_payloads[invoice.pk]},
-        )
+        found = [(EventType.INVOICE_ISSUED, account, {"invoice": self.issued_payloads[invoice.pk]})]
         for memo in batch_capture.memos_of(self.captures, invoice):
-            events.emit(
-                EventType.CREDIT_MEMO_CREATED,
-                account=account,
-                objects={"credit_memo": render_now(memo)},
+            found.append(
+                (EventType.CREDIT_MEMO_CREATED, account, {"credit_memo": render_now(memo)})
             )
         if invoice.pk in self.paid:
-            events.emit(EventType.INVOICE_PAID, account=account, objects={"invoice": invoice})
+            found.append((EventType.INVOICE_PAID, account, {"invoice": render_now(invoice)}))
+        return found
 
 
 def issue_batch(

@@ -38,6 +38,7 @@ from django.db import (
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from ledger.bulk import update_rows
 from ledger.errors import BillingError, InvalidInput, StateConflict
 from ledger.models import Account, Invoice, InvoiceStatus
 from ledger.services import Actor
@@ -284,7 +285,7 @@ def work_batch(run: BillingRun, *, batch: int = DEFAULT_BATCH) -> int:
                 invoice = _issue_item(item, actor)
             if invoice is not None and item.account_id in debited:
                 _direct_debit(item, invoice, actor)
-        BillingRunItem.objects.bulk_update(items, OUTCOME_FIELDS)
+        update_rows(BillingRunItem, items, OUTCOME_FIELDS)
     return len(items)
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.utils import timezone
 from moneyed import Money
 
+from ledger.bulk import update_rows
 from ledger.models import Invoice, InvoiceLine
 from ledger.services import Actor, Posting
 
@@ -20,7 +21,7 @@ from . import alerts
 from .core import movement_row
 from .invoices import capture_movement, line_split, memo_posting, memo_row
 
-WALLET_FIELDS = ["total", "consumed", "held", "last_seq", "currency", *alerts.FLAG_FIELDS]
+WALLET_FIELDS = ["total", "consumed", "held", "last_seq", *alerts.FLAG_FIELDS]
 
 
 def lock(invoice_ids: list[int]) -> dict[int, list[tuple[Wallet, Hold]]]:
@@ -110,9 +111,9 @@ class Captures:
         ``CRMO`` postings (in memo order)."""
         WalletTransaction.objects.bulk_create(self.txs)  # their ids reach the memos' drawdown
         CreditMemo.objects.bulk_create([memo for memo, *_rest in self.memos])
-        InvoiceLine.objects.bulk_update(list(self.lines.values()), ["prepaid_amount", "currency"])
-        Hold.objects.bulk_update(self.holds, ["status", "closed_at"])
-        Wallet.objects.bulk_update(list(self.wallets.values()), WALLET_FIELDS)
+        update_rows(InvoiceLine, list(self.lines.values()), ["prepaid_amount"])
+        update_rows(Hold, self.holds, ["status", "closed_at"])
+        update_rows(Wallet, list(self.wallets.values()), WALLET_FIELDS)
         postings = defaultdict(list)
         for memo, wallet, line, invoice in self.memos:
             postings[invoice.pk].append(memo_posting(wallet, invoice, line, memo))
