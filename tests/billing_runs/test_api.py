@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from billing_site.api.models import ApiKey
-from ledger.errors import StateConflict
 from payments.models import BillingRun
 from payments.services import billing_runs as runs
 from tests.api.conftest import Api
@@ -34,21 +33,11 @@ def gbp(amount: str) -> dict:
     return {"amount": amount, "currency": "GBP"}
 
 
-def test_start_then_read_the_run_its_amounts_and_failures(
-    api, make_account, make_ongoing, held, monkeypatch
-):
+def test_start_then_read_the_run_its_amounts_and_failures(api, make_account, make_ongoing, held):
     plain = make_ongoing(make_account(), "120.00", "30.00")
     with_hold = make_ongoing(make_account(), "80.00")
     held(with_hold, grant="50.00")
-    bad = make_ongoing(make_account(), "40.00")
-    real = runs.issue_invoice
-
-    def issue(*, invoice, actor):
-        if invoice == bad.pk:
-            raise StateConflict("The ERP refused this customer's tax code.", field="invoice")
-        return real(invoice=invoice, actor=actor)
-
-    monkeypatch.setattr(runs, "issue_invoice", issue)
+    bad = make_ongoing(make_account(), "0.00")  # refused: nothing to charge
     started = api.post(URL, {}, idem="close-1")
     assert started.status_code == 202, started.data
     run = BillingRun.objects.get()
@@ -94,7 +83,7 @@ def test_start_then_read_the_run_its_amounts_and_failures(
     assert (item["invoice"], item["status"], item["reason"], item["invoice_number"]) == (
         bad.pk,
         "failed",
-        "The ERP refused this customer's tax code.",
+        f"Invoice {bad} has nothing to charge (total £0.00); add lines or cancel it.",
         None,
     )
     issued = api.get(f"{URL}{run.pk}/items/", {"status": "issued"}).data["results"]
