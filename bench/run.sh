@@ -30,7 +30,8 @@ echo "bench: PostgreSQL at $DATABASE_URL (durable commits)"
 start=$(date +%s)
 status=0
 .venv/bin/python -m bench.ledger_bench "$@" || status=1
-for bench in wallet_bench api_bench member_bench outbox_bench webhooks_bench receivables_bench; do
+for bench in wallet_bench api_bench member_bench outbox_bench webhooks_bench receivables_bench \
+  billing_run_bench; do
   echo "== bench: $bench"
   if ! .venv/bin/python "bench/$bench.py" > "bench/.$bench.md"; then status=1; fi
   cat "bench/.$bench.md"
