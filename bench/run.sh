@@ -3,9 +3,9 @@
 # Starts the cluster (port BENCH_PG_PORT, default 55435), migrates, collects the static
 # files (DEBUG is off: pages use the hashed names), runs `python -m bench.ledger_bench`
 # (statement pages, posting; writes bench/RESULTS.md), then the wallet, API, member,
-# outbox, outgoing-webhook and receivables benchmarks, each appending its section to
-# bench/RESULTS.md; stops and deletes the cluster and the collected files on exit,
-# whatever happens. Exit 1 if any target failed.
+# outbox, outgoing-webhook, receivables and billing-run benchmarks, each appending its
+# section to bench/RESULTS.md; stops and deletes the cluster and the collected files on
+# exit, whatever happens. Exit 1 if any target failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
