@@ -54,7 +54,7 @@ class BillingRunAdmin(AdminLookMixin, ReadOnly, admin.ModelAdmin):
         "status_badge",
         "started",
         "finished",
-        "actor_label",
+        "started_by_display",
         *(f"{name}_count" for name in COUNTED),
     )
     list_filter = ("status",)
@@ -86,6 +86,10 @@ class BillingRunAdmin(AdminLookMixin, ReadOnly, admin.ModelAdmin):
     @admin.display(description="finished", ordering="finished_at")
     def finished(self, obj):
         return _when(obj.finished_at)
+
+    @admin.display(description="by", ordering="actor_label")
+    def started_by_display(self, obj):
+        return obj.actor_label
 
     def _count(self, obj, status):
         n = getattr(obj, f"n_{status}", 0)
