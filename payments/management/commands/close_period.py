@@ -47,7 +47,7 @@ class Progress:
             self.stream.flush()
             return
         tenth = counts.done * 10 // total
-        if final or tenth > self.shown_tenth:
+        if tenth > self.shown_tenth or (final and tenth < 10):
             self.shown_tenth = tenth
             self.stream.write(line + "\n")
 

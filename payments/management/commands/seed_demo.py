@@ -144,6 +144,7 @@ class Command(BaseCommand):
             at=now - timedelta(hours=2),
         )
         self.seed_wallets(accounts, now, actor)
+        self.seed_ended_period(accounts, now, actor)
         payments.expire_due_payments(today=timezone.localdate(now))
         self.seed_reminder_levels(actor)
 
@@ -183,17 +184,39 @@ class Command(BaseCommand):
                 actor=ledger.system_actor("usage-meter"),
                 description="Meeting room usage",
             )
+        month_start = timezone.localdate(now).replace(day=1)
+        next_month = (month_start + timedelta(days=32)).replace(day=1)
         ongoing = ledger.create_invoice(
             account=account,
             actor=actor,
             lines=[LineSpec("Room hours (this month)", 6, "35.00")],
             description="Usage so far",
+            period_start=month_start,
+            period_end=next_month - timedelta(days=1),
         )
         ledger.open_invoice(invoice=ongoing, actor=actor)
         payments.apply_wallet(wallet=project, invoice=ongoing, actor=actor)
         wallets.update_ongoing_line(line=ongoing.lines.first(), actor=actor, quantity="9")
         spare = wallets.create_wallet(account=accounts[0][0], name="Events", actor=actor)
         wallets.top_up(wallet=spare, amount="250.00", actor=actor, grant=True, reference="goodwill")
+
+    def seed_ended_period(self, accounts, now, actor):
+        """Ongoing invoices of last month, left for the billing run (admin: Billing runs
+        -> Close billing period, or `manage.py close_period`)."""
+        end = timezone.localdate(now).replace(day=1) - timedelta(days=1)
+        for account, description, hours in (
+            (accounts[3][0], "Meeting rooms", 7),
+            (accounts[5][0], "Hot desk", 12),
+        ):
+            ongoing = ledger.create_invoice(
+                account=account,
+                actor=actor,
+                lines=[LineSpec(f"{description}, hours used", hours, "12.50")],
+                description=f"Usage {end:%B %Y}",
+                period_start=end.replace(day=1),
+                period_end=end,
+            )
+            ledger.open_invoice(invoice=ongoing, actor=actor)
 
     def month_starts(self, start, now):
         month = start
