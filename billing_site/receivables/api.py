@@ -55,7 +55,7 @@ class AgingSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     by = serializers.CharField()
     currency = serializers.CharField(allow_null=True)
-    rows = AgingRowSerializer(many=True)
+    results = AgingRowSerializer(many=True, source="rows")
     totals = serializers.SerializerMethodField()
 
     def get_totals(self, report) -> list[dict]:

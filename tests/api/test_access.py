@@ -30,6 +30,7 @@ ADMIN_ONLY = (
     "/api/v1/webhook-deliveries/",
     "/api/v1/reminder-levels/",
     "/api/v1/billing-runs/",  # a run covers every account (tests/billing_runs/test_api.py)
+    "/api/v1/receivables/overview/",  # every account's figures (tests/receivables/test_api.py)
 )
 LISTS = [
     p for p, m, _ in OPERATIONS if m == "GET" and "{" not in p and not p.startswith(ADMIN_ONLY)

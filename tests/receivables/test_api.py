@@ -30,15 +30,15 @@ def test_aging_over_the_api(api, actor):
     assert answer.status_code == 200, answer.data
     body = answer.data
     assert body["as_of"] == "2026-06-30" and body["by"] == "account"
-    assert {r["name"]: figures(r) for r in body["rows"]} == EXPECTED_ACCOUNTS
+    assert {r["name"]: figures(r) for r in body["results"]} == EXPECTED_ACCOUNTS
     assert {r["currency"]: figures(r) for r in body["totals"]} == EXPECTED_TOTALS
-    alpha = next(r for r in body["rows"] if r["name"] == "Alpha Ltd")
+    alpha = next(r for r in body["results"] if r["name"] == "Alpha Ltd")
     assert alpha["account"] == made["alpha"].pk and alpha["group_name"] == "Acme"
     assert alpha["overdue"] == {"amount": "290.00", "currency": "GBP"}
     groups = api.get(AGING, {"as_of": "2026-06-30", "by": "group"}).data
-    assert {(r["name"], r["currency"]): figures(r) for r in groups["rows"]} == EXPECTED_GROUPS
+    assert {(r["name"], r["currency"]): figures(r) for r in groups["results"]} == EXPECTED_GROUPS
     euros = api.get(AGING, {"as_of": "2026-06-30", "currency": "EUR"}).data
-    assert [r["name"] for r in euros["rows"]] == ["Echo GmbH"]
+    assert [r["name"] for r in euros["results"]] == ["Echo GmbH"]
 
 
 def test_a_restricted_key_sees_its_accounts_only(make_key, actor):
@@ -46,7 +46,7 @@ def test_a_restricted_key_sees_its_accounts_only(make_key, actor):
     _key, raw = make_key(scopes=[ApiScope.READ], accounts=[made["bravo"]])
     client = Api(raw)
     body = client.get(AGING, {"as_of": "2026-06-30"}).data
-    assert [r["name"] for r in body["rows"]] == ["Bravo Ltd"]
+    assert [r["name"] for r in body["results"]] == ["Bravo Ltd"]
     assert [figures(r) for r in body["totals"]] == [EXPECTED_ACCOUNTS["Bravo Ltd"]]
     refused = client.get(OVERVIEW)
     assert refused.status_code == 403 and refused.data["error"] == "forbidden"
