@@ -8,7 +8,6 @@ A run covers every account: only keys with no account restriction use these (sco
 ``write`` to start one, ``read`` to look); a restricted key or a member session is
 refused. Thin: parse, call ``payments.services.billing_runs``, render."""
 
-from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from moneyed import Money
@@ -22,6 +21,7 @@ from billing_site.api.models import ApiScope
 from billing_site.api.pagination import page_of, paginate
 from billing_site.api.permissions import HasScope, is_restricted
 from payments.models import BillingRun, BillingRunItem, ItemStatus
+from payments.selectors.billing_runs import with_counts
 from payments.services import billing_runs as runs
 from payments.tasks import enqueue_billing_run
 
@@ -149,8 +149,7 @@ class BillingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     def get_queryset(self):
         if self.action != "list":
             return self.queryset.all()  # not per account: unrestricted keys only
-        by = {f"n_{s}": Count("items", filter=Q(items__status=s)) for s in COUNTED}
-        return self.queryset.annotate(n_total=Count("items"), **by)
+        return with_counts(self.queryset.all())
 
     def get_serializer_class(self):
         return BillingRunSerializer if self.action == "list" else BillingRunDetailSerializer

@@ -6,7 +6,6 @@ filtered by run and status), and the Invoices list's filter for what the next ru
 issue. The writes are ``billing_run_views``: ``start_run`` and the work task."""
 
 from django.contrib import admin
-from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,6 +17,7 @@ from ledger.models import InvoiceStatus
 from ledger.models.invoices import EDITABLE
 
 from ..models import BillingRun, BillingRunItem, ItemStatus
+from ..selectors.billing_runs import with_counts
 from .billing_run_views import CloseForm, close_view, may_run, run_page_context, work_view
 
 COUNTED = ("issued", "failed", "skipped", "pending")
@@ -64,8 +64,7 @@ class BillingRunAdmin(AdminLookMixin, ReadOnly, admin.ModelAdmin):
     Media = LedgerAdminMedia
 
     def get_queryset(self, request):
-        by = {f"n_{s}": Count("items", filter=Q(items__status=s)) for s in COUNTED}
-        return super().get_queryset(request).annotate(**by)
+        return with_counts(super().get_queryset(request))
 
     @admin.display(description="run", ordering="id")
     def run_display(self, obj):
@@ -173,7 +172,7 @@ class BillingRunItemAdmin(AdminLookMixin, ReadOnly, admin.ModelAdmin):
         "direct_debit",
         "processed",
     )
-    list_filter = ("status", ("run", admin.RelatedOnlyFieldListFilter), "direct_debit")
+    list_filter = ("status", "run", "direct_debit")
     list_select_related = ("invoice", "account")
     search_fields = ("invoice__number", "account__name", "reason")
     show_full_result_count = False

@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from payments import services as pay
 from payments.models import BillingRun
 from payments.roles import BILLING_ADMIN, BILLING_CLERK, ensure_roles
 from payments.services import billing_runs as runs
@@ -148,16 +149,21 @@ def test_a_clerk_sees_runs_but_cannot_start_or_resume_one(make_account, make_ong
 
 
 def test_add_a_worker_resumes_a_stopped_run(admin, make_account, make_ongoing, actor):
-    invoices = [make_ongoing(make_account(), "10.00") for _ in range(3)]
+    invoices = [make_ongoing(make_account(), "10.00") for _ in range(4)]
     run = runs.start_run(actor=actor)  # its worker never came (a crash, a deploy)
+    pay.issue_invoice(invoice=invoices[0], actor=actor)  # by hand, meanwhile
     html = page(admin, run)
-    assert "billfold-action-add_worker" in html and "0 of 3 processed (0%)" in html
+    assert "billfold-action-add_worker" in html and "0 of 4 processed (0%)" in html
     work = reverse("admin:payments_billingrun_work", args=[run.pk])
     assert admin.get(work).status_code == 405
     done = succeeded(admin, admin.post(work))
-    assert done.text() == [f"Another worker is on {run}: 3 invoice(s) were left to issue."]
+    assert done.text() == [f"Another worker is on {run}: 4 invoice(s) were left to issue."]
     assert fresh(run).status == "finished"
     assert_issued_once(invoices)
+    html = page(admin, run)
+    counts = [cell(html, f"billfold-count-{s}") for s in ("issued", "skipped", "pending")]
+    assert counts == ["3", "1", "0"]  # the one issued by hand: skipped, not issued twice
+    assert "billfold-action-add_worker" not in html and "processed (" not in html
     again = succeeded(admin, admin.post(work), level=30)  # WARNING
     assert again.text(level=30) == [f"{run} has finished: nothing to resume."]
     # Close again while nothing is running: a new run, empty.

@@ -6,6 +6,8 @@ strings), list, a run's items by status; refusals that change nothing."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing_site.api.models import ApiKey
 from payments.models import BillingRun
@@ -143,3 +145,26 @@ def test_refusals_change_nothing(api, make_account, make_ongoing):
     assert api.get(f"{URL}{run_id + 99}/items/").status_code == 404
     assert BillingRun.objects.count() == 1
     verify()
+
+
+def test_the_lists_queries_do_not_grow_with_the_runs(api, make_account, make_ongoing, actor):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(URL).status_code == 200
+        return len(captured)
+
+    make_ongoing(make_account(), "10.00")
+    runs.close_period(actor=actor)
+    queries()  # the key's first use writes its own rows
+    few = queries()
+    for _ in range(4):
+        make_ongoing(make_account(), "10.00")
+        make_ongoing(make_account(), "0.00")  # fails: nothing to charge
+        runs.close_period(actor=actor)
+    assert queries() == few
+    rows = api.get(URL).data["results"]
+    assert [r["counts"] for r in rows[:2]] == [  # each run retries the earlier failures
+        {"total": 5, "pending": 0, "issued": 1, "failed": 4, "skipped": 0},
+        {"total": 4, "pending": 0, "issued": 1, "failed": 3, "skipped": 0},
+    ]
+    assert rows[-1]["counts"] == {"total": 1, "pending": 0, "issued": 1, "failed": 0, "skipped": 0}
