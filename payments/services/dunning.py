@@ -19,9 +19,10 @@ anyway. The payment link is made (or reused) in that transaction, and the
 (``dunning_mail.deliver``), never under a lock.
 """
 
+import logging
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -47,6 +48,7 @@ from .dunning_mail import render as render_email
 from .member_links import card_payable_refusal, member_payment_link
 
 RUN_ACTOR = system_actor("reminder run")
+logger = logging.getLogger(__name__)
 __all__ = [
     "LEVEL_FIELDS",
     "exclude_account",
@@ -141,7 +143,7 @@ def _queue(invoice: Invoice, level: ReminderLevel, *, today, trigger, actor: Act
         subject=subject,
         body=body,
         link=link,
-        pay_url=link_url(link) if link else "",
+        pay_url=pay_text if link else "",  # the very URL in the email
     )
 
 
@@ -256,7 +258,11 @@ def send_due_reminders(*, today: date | None = None, batch: int = 200) -> dict:
             break
         after = rows[-1][0]
     for start in range(0, len(busy), batch):
-        _decide(levels, today, busy[start : start + batch], counts, skip_locked=False)
+        rows = busy[start : start + batch]
+        try:
+            _decide(levels, today, rows, counts, skip_locked=False)
+        except OperationalError:  # held past the lock timeout: the next run takes them
+            logger.warning("send_reminders: %d invoice(s) left for the next run", len(rows))
     return counts
 
 

@@ -40,6 +40,8 @@ def not_remindable(invoice: Invoice) -> str | None:
         return "it owes nothing"
     if invoice.due_date is None:
         return "it has no due date"
+    if not invoice.account.email:
+        return "its account has no email address"
     return None
 
 
