@@ -10,10 +10,13 @@ TEMPLATE``), so every phase issues the same invoices:
 * ``one at a time``: ``payments.services.issue_invoice`` called per invoice, each in its
   own transaction, the first ``BENCH_RUN_SAMPLE`` (2,000) invoices in id order;
 * ``billing run, 1 worker`` and ``2 workers``: ``manage.py close_period --workers N``
-  over all of them (queueing included), then every invoice is checked issued once and
-  the ledger verified.
+  over all of them (queueing included; batches of 50 through ``batch_issue``, the same
+  rows as ``issue_invoice`` written one statement per table), then every invoice is
+  checked issued once and the ledger verified.
 
 Target (the issue's): the run with 2 workers issues at ≥ 3× the one-at-a-time rate.
+Invoice numbers are gapless per series, so two workers' batches of one series take the
+numbering counter in turn: a second worker overlaps only a batch's reading and planning.
 
     DATABASE_URL=postgres://... .venv/bin/python bench/billing_run_bench.py  # markdown out
 """
