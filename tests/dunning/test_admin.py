@@ -55,6 +55,8 @@ def test_send_reminder_now_from_the_invoice_page(admin):
     (email,) = mail.outbox
     reminder = Reminder.objects.get(invoice=inv, level=first)
     assert reminder.status == "sent" and reminder.trigger == "staff"
+    shown = admin.get(reverse("admin:payments_reminder_change", args=[reminder.pk]))
+    assert shown.status_code == 200 and reminder.pay_url in shown.content.decode()  # read-only
     assert reminder.actor_label == "boss" and reminder.pay_url in email.body
     assert Reminder.objects.get(invoice=inv, level=friendly).status == "skipped"
     history = text_of(admin.get(reverse("admin:ledger_invoice_history", args=[inv.pk])))
@@ -128,3 +130,21 @@ def test_level_form_errors_then_the_level_and_the_reminder_list(admin):
     query = f"?status__exact=sent&level__id__exact={level.pk}"
     assert admin.get(reminders + query).status_code == 200
     assert admin.get(reverse("admin:payments_reminder_add")).status_code == 403
+
+
+def test_billing_admins_run_dunning_and_every_role_sees_it():
+    from django.contrib.auth.models import Group
+
+    from payments.roles import AUDITOR, BILLING_ADMIN, BILLING_CLERK, ensure_roles
+
+    ensure_roles()  # as the migrations left them (a transactional test flushes the groups)
+
+    def codenames(name):
+        perms = Group.objects.get(name=name).permissions.filter(content_type__app_label="payments")
+        return set(perms.values_list("codename", flat=True))
+
+    admin_may = {"add_reminder", "add_dunningexclusion", "delete_dunningexclusion"}
+    assert admin_may | {"add_reminderlevel", "change_reminderlevel"} <= codenames(BILLING_ADMIN)
+    for role in (BILLING_CLERK, AUDITOR):
+        assert {"view_reminder", "view_reminderlevel"} <= codenames(role)
+        assert not admin_may & codenames(role)
