@@ -84,6 +84,14 @@ def check_overview_equals_the_report_today(admin) -> None:
         assert tuple(row.bucket(b).amount for b in BUCKET_ORDER) == page_today[currency]
         assert by_key["overdue"].amount == row.overdue
         assert by_key["open"].count == row.invoices
+    # Today's CSV and PDF (the report's defaults) give the overview's totals too.
+    rows = faces.csv_content(admin.get(reverse("admin:receivables_aging_csv")))
+    totals = {r["currency"]: faces.csv_figures(r) for r in rows if r["account"] == "Total"}
+    assert totals == page_today
+    text = faces.pdf_text(admin.get(reverse("admin:receivables_aging_pdf")).content)
+    for currency, figures in page_today.items():
+        for amount in figures:
+            assert _money(amount, currency) in text, (currency, amount)
 
 
 @pytest.mark.django_db
