@@ -151,3 +151,24 @@ def test_two_workers_at_once_issue_each_invoice_once(history, actor):
     assert_gapless()
     assert_holds_captured(holds)
     verify()
+
+
+def test_two_close_period_processes_started_together_make_one_run(history):
+    """Both start a run at once: one creates it, the other joins it (the one-running
+    index); ``--workers 2`` beside a single worker: three workers on one run."""
+    invoices, holds = history(150)
+    processes = [close_period_process("--workers", "2"), close_period_process()]
+    outputs = []
+    for process in processes:
+        out, _ = process.communicate(timeout=120)
+        outputs.append(out.decode())
+        assert process.returncode == 0, out.decode()
+    [run] = BillingRun.objects.all()
+    assert run.status == "finished"
+    assert all(f"{run}: " in out for out in outputs), outputs
+    counts = runs.run_counts(run)
+    assert (counts.total, counts.issued, counts.failed, counts.pending) == (150, 150, 0, 0)
+    assert_issued_once(invoices)
+    assert_gapless()
+    assert_holds_captured(holds)
+    verify()
