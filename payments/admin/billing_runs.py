@@ -174,6 +174,7 @@ class BillingRunItemAdmin(AdminLookMixin, ReadOnly, admin.ModelAdmin):
     )
     list_filter = ("status", "run", "direct_debit")
     list_select_related = ("invoice", "account")
+    ordering = ("-run", "id")  # the latest run first, its items in the order queued
     search_fields = ("invoice__number", "account__name", "reason")
     show_full_result_count = False
     Media = LedgerAdminMedia
