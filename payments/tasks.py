@@ -2,11 +2,8 @@
 cron commands also run, enqueued at their interval by ``manage.py schedule_jobs`` and
 executed by ``manage.py db_worker``. Each returns a JSON-ready count."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django_tasks import task
 
 from ledger.services import system_actor
@@ -59,20 +56,12 @@ def close_billing_periods() -> int:
     """The daily job (``billing_site.jobs.periodic``): start a run through yesterday when
     an ongoing invoice's period has ended, or resume the run that is running, and work
     it; 0 (no run, no empty run) when there is nothing to issue."""
-    from payments.services.billing_runs import running_run, start_run, work_run
+    from payments.services.billing_runs import periods_ended, running_run, start_run, work_run
 
-    if running_run() is None and not billing_periods_ended():
+    if running_run() is None and not periods_ended():
         return 0
     run = start_run(actor=system_actor("close_billing_periods"))
     return work_run(run)
-
-
-def billing_periods_ended() -> bool:
-    """Whether an ongoing invoice's billing period ended by yesterday."""
-    from ledger.models import Invoice, InvoiceStatus
-
-    yesterday = timezone.localdate() - timedelta(days=1)
-    return Invoice.objects.filter(status=InvoiceStatus.ONGOING, period_end__lte=yesterday).exists()
 
 
 @task()

@@ -78,6 +78,11 @@ def _ended(through: date):
     return Invoice.objects.filter(status=InvoiceStatus.ONGOING, period_end__lte=through)
 
 
+def periods_ended(through: date | None = None) -> bool:
+    """Whether an ongoing invoice's billing period ended by ``through`` (yesterday)."""
+    return _ended(through or timezone.localdate() - timedelta(days=1)).exists()
+
+
 def _queue(run: BillingRun) -> int:
     """Add an item for each ongoing invoice of an ended period not queued in this run."""
     rows = (
