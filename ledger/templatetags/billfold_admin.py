@@ -17,7 +17,10 @@ DAILY = (
     "ledger.Invoice",
     "payments.Payment",
     "wallets.Wallet",
+    "payments.BillingRun",  # where staff close a billing period
 )
+# Configured by staff, not written by the services: with the other settings.
+SETTING_MODELS = ("payments.ReminderLevel",)
 RECORD_APPS = ("ledger", "payments", "wallets", "documents", "events", "django_tasks_database")
 RECORD_MODELS = ("webhooks.WebhookDelivery", "webhooks.WebhookAttempt")
 LABELS = {"payments.PaymentBatch": "Group payments"}
@@ -29,6 +32,8 @@ def _key(model: dict) -> str:
 
 
 def _is_record(model: dict) -> bool:
+    if model["key"] in SETTING_MODELS:
+        return False
     return model["app_label"] in RECORD_APPS or model["key"] in RECORD_MODELS
 
 

@@ -34,7 +34,14 @@ def test_index_puts_daily_work_first_records_after_settings_last(admin):
     names = [name for name, _models in found]
     assert names == ["Daily work", "Records", "Settings"]
     daily, records, settings = (models for _name, models in found)
-    assert daily == ["Accounts", "Account groups", "Invoices", "Payments", "Wallets"]
+    assert daily == [
+        "Accounts",
+        "Account groups",
+        "Invoices",
+        "Payments",
+        "Wallets",
+        "Billing runs",
+    ]
     for model in (
         "Ledger entries",
         "Payment transitions",
@@ -46,6 +53,7 @@ def test_index_puts_daily_work_first_records_after_settings_last(admin):
     ):
         assert model in records, model
     assert "API keys" in settings and "API keys" not in daily + records
+    assert "Reminder levels" in settings and "Reminders" in records
 
 
 def test_api_keys_are_for_billing_admins_only(billing_admin, clerk, auditor):
