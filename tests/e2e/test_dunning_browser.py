@@ -159,6 +159,7 @@ def test_send_a_reminder_then_exclude_the_account_and_the_member_pays_from_it(
 
     member_page.goto(pay_link)
     assert member_page.get_by_test_id("amount-due").inner_text() == gbp("125")
+    assert member_page.get_by_test_id("overdue").inner_text() == "Overdue"
     assert page_overflow(member_page) <= 0
     button = member_page.get_by_role("button", name=f"Pay {gbp('125')}")
     # styled under the site's CSP (an inline <style> was blocked: the page showed bare)
