@@ -77,7 +77,7 @@ def check_issuable(invoice: Invoice) -> None:
         )
     if invoice.total.amount <= 0:
         raise InvalidInput(
-            f"Invoice {invoice} has nothing to charge (total {format_money(invoice.total)}); "
+            f"{invoice} has nothing to charge (total {format_money(invoice.total)}); "
             "add lines or cancel it.",
             field="lines",
         )

@@ -92,7 +92,7 @@ def test_close_billing_period_then_the_run_page_shows_what_it_did(
     assert [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", gbp)] == [
         "GBP", "2", "£230.00", "£50.00", "£0.00", "£180.00", "0",
     ]  # fmt: skip
-    reason = f"Invoice {bad} has nothing to charge (total £0.00); add lines or cancel it."
+    reason = f"{bad} has nothing to charge (total £0.00); add lines or cancel it."
     assert f'<td class="billfold-failure-reason">{reason}</td>' in html
     assert reverse("admin:ledger_invoice_change", args=[bad.pk]) in html
     assert "Refused Ltd" in html and "billfold-action-add_worker" not in html  # finished

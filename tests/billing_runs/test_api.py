@@ -85,7 +85,7 @@ def test_start_then_read_the_run_its_amounts_and_failures(api, make_account, mak
     assert (item["invoice"], item["status"], item["reason"], item["invoice_number"]) == (
         bad.pk,
         "failed",
-        f"Invoice {bad} has nothing to charge (total £0.00); add lines or cancel it.",
+        f"{bad} has nothing to charge (total £0.00); add lines or cancel it.",
         None,
     )
     issued = api.get(f"{URL}{run.pk}/items/", {"status": "issued"}).data["results"]
