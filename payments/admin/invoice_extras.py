@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from ledger.errors import BillingError
 from ledger.models import Invoice, InvoiceStatus, LedgerEntry
@@ -42,9 +43,13 @@ def paid_words(invoice: Invoice):
 
 def invoice_figures(invoice: Invoice) -> list[tuple[str, object]]:
     """The money story of an invoice: total, paid, prepaid, refunded, due."""
+    late = bool(invoice.due_date) and is_overdue(invoice)
+    status = invoice.get_status_display()
+    if late:  # the badge the list and the member's pages show
+        status = format_html('{} <span class="billfold-overdue">Overdue</span>', status)
     rows = [
         ("Invoice", f"{invoice} — {invoice.account.name}"),
-        ("Status", invoice.get_status_display()),
+        ("Status", status),
         ("Total", invoice.total),
         ("Paid", paid_words(invoice)),
         ("Prepaid by credit memos", invoice.amount_credited),
@@ -52,10 +57,15 @@ def invoice_figures(invoice: Invoice) -> list[tuple[str, object]]:
         ("Due", due_words(invoice)),
     ]
     if invoice.due_date:
-        late = is_overdue(invoice)
-        when = f"{invoice.due_date:%d %b %Y}" + (
-            f" — overdue by {(timezone.localdate() - invoice.due_date).days} days" if late else ""
-        )
+        when = f"{invoice.due_date:%d %b %Y}"
+        if late:
+            days = (timezone.localdate() - invoice.due_date).days
+            when = format_html(
+                '{} — <span class="billfold-overdue">overdue by {} day{}</span>',
+                when,
+                days,
+                "" if days == 1 else "s",
+            )
         rows.append(("Due date", when))
     return rows
 

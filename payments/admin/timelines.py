@@ -8,11 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from ledger.admin.pages import crumbs
 from wallets.models import Hold, HoldStatus
 
-from ..models import PaymentLink
+from ..models import PaymentLink, Reminder, ReminderStatus
 from .link_email import link_url, sent_to
 
 
@@ -49,21 +50,24 @@ def invoice_links(request, invoice) -> list[dict]:
     """The invoice's payment links, newest first, each with its absolute URL to copy
     and whether an email took it to the member."""
     links = list(PaymentLink.objects.filter(invoice=invoice).order_by("-created_at", "-id"))
-    emails = sent_to(links)
+    emails = {pk: [row.change_message for row in rows] for pk, rows in sent_to(links).items()}
+    reminders = (
+        Reminder.objects.filter(link__in=links, status=ReminderStatus.SENT)
+        .select_related("level")
+        .order_by("sent_at", "id")
+    )
+    for reminder in reminders if links else ():  # a reminder's email carries its link too
+        emails.setdefault(reminder.link_id, []).append(
+            f"Sent to {reminder.sent_to} with the reminder '{reminder.level.name}' "
+            f"({timezone.localtime(reminder.sent_at):%d %b %Y %H:%M})"
+        )
     rows = []
     for link in links:
         sent = emails.get(link.pk, [])
         state = link.state  # the model says "sent" for any link not opened yet
         if state == "sent" and not sent:
             state = "not sent"
-        rows.append(
-            {
-                "link": link,
-                "url": link_url(request, link),
-                "state": state,
-                "emails": [row.change_message for row in sent],
-            }
-        )
+        rows.append({"link": link, "url": link_url(request, link), "state": state, "emails": sent})
     return rows
 
 

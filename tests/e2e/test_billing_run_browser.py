@@ -88,8 +88,8 @@ def test_close_billing_period_from_the_list_then_read_the_run(
             "total": gbp("275"),  # 150.00 + 80.00 + 45.00
             "holds captured": gbp("50"),
             "credit applied": gbp("0"),
-            "waiting": gbp("225"),  # 150.00 + 30.00 + 45.00 (the direct debit's)
-            "direct debits": "1",
+            "left to pay": gbp("225"),  # 150.00 + 30.00 + 45.00 (the direct debit's)
+            "direct debits started": "1",
         }
     ]
     failures = table(page, "table.billfold-run-failures")
