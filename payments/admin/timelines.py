@@ -57,9 +57,10 @@ def invoice_links(request, invoice) -> list[dict]:
         .order_by("sent_at", "id")
     )
     for reminder in reminders if links else ():  # a reminder's email carries its link too
+        at = timezone.localtime(reminder.sent_at)
         emails.setdefault(reminder.link_id, []).append(
             f"Sent to {reminder.sent_to} with the reminder '{reminder.level.name}' "
-            f"({timezone.localtime(reminder.sent_at):%d %b %Y %H:%M})"
+            f"({at.day} {at:%b %Y %H:%M})"
         )
     rows = []
     for link in links:
