@@ -41,6 +41,7 @@ class Card:
     count: int | None
     url: str
     note: str = ""
+    noun: str = ""  # what ``count`` counts: "invoice", "payment", "wallet"...
 
 
 def sections_for(user) -> set[str]:
@@ -68,7 +69,14 @@ def receivable_cards(c: CurrencyOverview) -> list[Card]:
     if row is None:
         return []
     cards = [
-        Card("open", "Open receivables", row.total, row.invoices, _invoices(cur, "owed")),
+        Card(
+            "open",
+            "Open receivables",
+            row.total,
+            row.invoices,
+            _invoices(cur, "owed"),
+            noun="invoice",
+        ),
         Card("overdue", "Overdue", row.overdue, None, _invoices(cur, "yes")),
     ]
     for bucket in BUCKETS:
@@ -78,9 +86,9 @@ def receivable_cards(c: CurrencyOverview) -> list[Card]:
     return cards
 
 
-def _figure_card(key, label, figure: Figure | None, url, currency, note="") -> Card:
+def _figure_card(key, label, figure: Figure | None, url, currency, note="", noun="payment") -> Card:
     figure = figure or Figure(0, Money(0, currency))
-    return Card(key, label, figure.amount, figure.count, url, note)
+    return Card(key, label, figure.amount, figure.count, url, note, noun)
 
 
 def payment_cards(c: CurrencyOverview) -> list[Card]:
@@ -122,6 +130,7 @@ def wallet_cards(c: CurrencyOverview) -> list[Card]:
             low_url,
             cur,
             "available in those wallets",
+            noun="wallet",
         ),
         _figure_card(
             "held",
@@ -130,6 +139,7 @@ def wallet_cards(c: CurrencyOverview) -> list[Card]:
             _wallets(cur, holding=1),
             cur,
             "in active holds",
+            noun="wallet",
         ),
     ]
 
