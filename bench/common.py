@@ -33,6 +33,34 @@ def setup_django() -> None:
     django.setup()
 
 
+def own_database(suffix: str) -> str:
+    """Create a benchmark's own database (``<name><suffix>``) on the server of
+    ``DATABASE_URL``, so the other benchmarks' rows do not count; return its URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + suffix
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def drop_database(url: str, own: str) -> None:
+    """Drop the database ``own`` (a URL) from the server of ``url``."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(own).path.lstrip("/")}"')
+
+
 def median_ms(samples_s: list[float]) -> float:
     return statistics.median(samples_s) * 1000.0
 

@@ -24,11 +24,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import loadavg  # noqa: E402
+from bench.common import drop_database, loadavg, own_database  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RECEIVABLES_RUNS") or 9)
 SMALL, BIG = 1_000, 100_000
@@ -106,28 +105,6 @@ TABLES = (
     "payments_payment",
     "payments_paymentallocation",
 )
-
-
-def own_database() -> str:
-    """Create this benchmark's database on the server of ``DATABASE_URL``; its URL."""
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_receivables"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def drop_database(url: str, own: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(own).path.lstrip("/")}"')
 
 
 def load(lo: int, hi: int, acc_lo: int) -> float:
@@ -208,7 +185,7 @@ def main() -> int:
     base_url = os.environ.get("DATABASE_URL", "")
     if not base_url.startswith("postgres"):
         raise SystemExit("bench: DATABASE_URL must point at PostgreSQL (use bench/run.sh).")
-    own = own_database()
+    own = own_database("_receivables")
     os.environ["DATABASE_URL"] = own
     from bench.common import setup_django
 
