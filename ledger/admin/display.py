@@ -30,3 +30,12 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def status_badge(obj) -> str:
+    """An object's status as the admin's coloured badge (``billfold-status-<code>``)."""
+    return format_html(
+        '<span class="billfold-status billfold-status-{}">{}</span>',
+        obj.status,
+        obj.get_status_display(),
+    )

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from ledger.admin.display import LedgerAdminMedia, money_cell
+from ledger.admin.display import LedgerAdminMedia, money_cell, status_badge
 from ledger.admin.pages import AdminLookMixin
 from ledger.models import InvoiceStatus
 from ledger.models.invoices import EDITABLE
@@ -72,11 +72,7 @@ class BillingRunAdmin(AdminLookMixin, ReadOnly, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        return format_html(
-            '<span class="billfold-status billfold-status-{}">{}</span>',
-            obj.status,
-            obj.get_status_display(),
-        )
+        return status_badge(obj)
 
     @admin.display(description="started", ordering="started_at")
     def started(self, obj):

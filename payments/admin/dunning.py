@@ -7,21 +7,18 @@ message of *Send reminder now* (``invoice_actions``). Every write goes through
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
 from ledger.admin.display import LedgerAdminMedia
-from ledger.admin.pages import AdminLookMixin, crumbs
+from ledger.admin.pages import AdminLookMixin
 from ledger.errors import BillingError
-from ledger.models import Account
 from ledger.services import user_actor
 
 from ..models import DunningExclusion, Reminder, ReminderLevel, ReminderStatus
 from ..services import dunning
+from .account_tabs import AccountTabMixin
 from .invoice_extras import invoice_figures
 
 # --- send reminder now (an invoice action) ---------------------------------------------
@@ -130,7 +127,7 @@ class ExclusionForm(forms.Form):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(AdminLookMixin, admin.ModelAdmin):
+class ReminderAdmin(AccountTabMixin, AdminLookMixin, admin.ModelAdmin):
     list_display = ("invoice", "level", "account", "status", "sent_to", "trigger", "created_at")
     list_filter = ("level", "status", "trigger")
     search_fields = ("invoice__number", "account__name", "sent_to")
@@ -168,28 +165,6 @@ class ReminderAdmin(AdminLookMixin, admin.ModelAdmin):
             ),
         ]
         return own + super().get_urls()
-
-    def _account(self, request, account_id, permission: str, what: str) -> Account:
-        account = get_object_or_404(Account, pk=account_id)
-        if not request.user.has_perm("ledger.view_account"):
-            raise PermissionDenied("You are not allowed to see accounts.")
-        if not request.user.has_perm(permission):
-            raise PermissionDenied(f"You are not allowed to {what}.")
-        return account
-
-    def _page(self, request, template, account, title, **context):
-        request.current_app = self.admin_site.name
-        page = {
-            **self.admin_site.each_context(request),
-            "title": f"{account.name}: {title}",
-            "opts": Account._meta,
-            "crumbs": crumbs(Account._meta, account, (title, None)),
-            "original": account,
-            "account": account,
-            "media": self.media,
-            **context,
-        }
-        return TemplateResponse(request, template, page)
 
     def account_view(self, request, account_id):
         account = self._account(request, account_id, "payments.view_reminder", "see reminders")

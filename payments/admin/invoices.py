@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from ledger import services as ledger
-from ledger.admin.display import LedgerAdminMedia, money_cell
+from ledger.admin.display import LedgerAdminMedia, money_cell, status_badge
 from ledger.admin.invoice_forms import InvoiceForm, InvoiceLineInline
 from ledger.admin_actions import ObjectActionsMixin
 from ledger.errors import BillingError
@@ -98,11 +98,7 @@ class InvoiceAdmin(
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        return format_html(
-            '<span class="billfold-status billfold-status-{}">{}</span>',
-            obj.status,
-            obj.get_status_display(),
-        )
+        return status_badge(obj)
 
     @admin.display(description="total", ordering="total")
     def total_display(self, obj):

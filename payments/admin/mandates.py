@@ -6,23 +6,19 @@ kept), revoking ``revoke_mandate``. The IBAN is shown masked everywhere."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
 from ledger.admin.display import LedgerAdminMedia
-from ledger.admin.pages import crumbs
 from ledger.admin_actions import ObjectAction, ObjectActionsMixin
 from ledger.errors import BillingError
-from ledger.models import Account
 from ledger.services import user_actor
 
 from ..models import Mandate
 from ..selectors import mandates_of
 from ..services import create_mandate, revoke_mandate
+from .account_tabs import AccountTabMixin
 
 
 class MandateForm(forms.Form):
@@ -86,7 +82,7 @@ SHOWN = (
 
 
 @admin.register(Mandate)
-class MandateAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class MandateAdmin(AccountTabMixin, ObjectActionsMixin, admin.ModelAdmin):
     object_actions = MANDATE_ACTIONS
     change_form_template = "admin/object_actions_change_form.html"
     list_display = ("reference", "account", "iban_display", "signed_on", "status", "revoked_at")
@@ -126,28 +122,6 @@ class MandateAdmin(ObjectActionsMixin, admin.ModelAdmin):
             ),
         ]
         return own + super().get_urls()
-
-    def _account(self, request, account_id, permission: str, what: str) -> Account:
-        account = get_object_or_404(Account, pk=account_id)
-        if not request.user.has_perm("ledger.view_account"):
-            raise PermissionDenied("You are not allowed to see accounts.")
-        if not request.user.has_perm(permission):
-            raise PermissionDenied(f"You are not allowed to {what}.")
-        return account
-
-    def _page(self, request, template, account, title, **context):
-        request.current_app = self.admin_site.name
-        page = {
-            **self.admin_site.each_context(request),
-            "title": f"{account.name}: {title}",
-            "opts": Account._meta,
-            "crumbs": crumbs(Account._meta, account, (title, None)),
-            "original": account,
-            "account": account,
-            "media": self.media,
-            **context,
-        }
-        return TemplateResponse(request, template, page)
 
     def account_mandates_view(self, request, account_id):
         account = self._account(request, account_id, "payments.view_mandate", "see mandates")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from ledger.admin.display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell
+from ledger.admin.display import LedgerAdminMedia, ReadOnlyAdminMixin, money_cell, status_badge
 from ledger.admin.pages import AdminLookMixin
 from ledger.admin_actions import ObjectActionsMixin
 
@@ -123,11 +123,7 @@ class PaymentAdmin(PaymentPageMixin, ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        return format_html(
-            '<span class="billfold-status billfold-status-{}">{}</span>',
-            obj.status,
-            obj.get_status_display(),
-        )
+        return status_badge(obj)
 
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, obj):
