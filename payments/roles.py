@@ -19,6 +19,7 @@ CLERK_CODENAMES = {
     "assign_payment",
     "pay_from_balance",
     "top_up_wallet",
+    "add_reminder",  # *Send reminder now*: chasing a late payer is daily work
 }
 
 

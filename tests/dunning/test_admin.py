@@ -70,6 +70,26 @@ def test_send_reminder_now_from_the_invoice_page(admin):
     assert f'<option value="{final.pk}" selected>' in admin.get(url).content.decode()
 
 
+def test_a_clerk_sends_a_reminder_now_but_does_not_exclude_accounts():
+    from payments.roles import BILLING_CLERK, ensure_roles
+    from tests.backoffice.conftest import role_client
+
+    ensure_roles()  # as the migrations left them (a transactional test flushes the groups)
+    clerk = role_client(BILLING_CLERK)
+    _friendly, first, _final = make_levels()
+    inv = late_invoice()
+    done = run_action(clerk, "ledger_invoice", inv, "send_reminder", {"level": first.pk})
+    assert done.text() == [
+        f"Reminder 'First reminder' for invoice {inv} sent to acme@example.test."
+    ]
+    assert Reminder.objects.get(invoice=inv, level=first).actor_label == "billing-clerk"
+    tab = clerk.get(reverse("admin:payments_account_reminders", args=[inv.account_id]))
+    assert tab.status_code == 200 and "billfold-action-exclude_dunning" not in tab.content.decode()
+    exclude = reverse("admin:payments_account_dunning_exclude", args=[inv.account_id])
+    assert clerk.post(exclude, {"reason": "asked by the clerk"}).status_code == 403
+    assert not DunningExclusion.objects.exists()
+
+
 def test_exclude_then_include_on_the_account_reminders_tab(admin):
     make_levels()
     inv = late_invoice()
@@ -132,7 +152,7 @@ def test_level_form_errors_then_the_level_and_the_reminder_list(admin):
     assert admin.get(reverse("admin:payments_reminder_add")).status_code == 403
 
 
-def test_billing_admins_run_dunning_and_every_role_sees_it():
+def test_billing_admins_run_dunning_clerks_send_reminders_and_every_role_sees_it():
     from django.contrib.auth.models import Group
 
     from payments.roles import AUDITOR, BILLING_ADMIN, BILLING_CLERK, ensure_roles
@@ -143,8 +163,11 @@ def test_billing_admins_run_dunning_and_every_role_sees_it():
         perms = Group.objects.get(name=name).permissions.filter(content_type__app_label="payments")
         return set(perms.values_list("codename", flat=True))
 
-    admin_may = {"add_reminder", "add_dunningexclusion", "delete_dunningexclusion"}
-    assert admin_may | {"add_reminderlevel", "change_reminderlevel"} <= codenames(BILLING_ADMIN)
+    admin_may = {"add_dunningexclusion", "delete_dunningexclusion"}
+    levels = {"add_reminderlevel", "change_reminderlevel"}
+    assert admin_may | levels | {"add_reminder"} <= codenames(BILLING_ADMIN)
+    assert "add_reminder" in codenames(BILLING_CLERK)  # send reminder now
+    assert "add_reminder" not in codenames(AUDITOR)
     for role in (BILLING_CLERK, AUDITOR):
         assert {"view_reminder", "view_reminderlevel"} <= codenames(role)
-        assert not admin_may & codenames(role)
+        assert not (admin_may | levels) & codenames(role)

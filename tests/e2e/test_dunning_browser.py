@@ -1,6 +1,6 @@
-"""Dunning reminders in real browsers on PostgreSQL (issue 15 items 3-4): a clerk sends
-a reminder now from an overdue invoice's page and reads it on its timeline and on the
-account's Reminders tab, then excludes the account; the member opens the emailed
+"""Dunning reminders in real browsers on PostgreSQL (issue 15 items 3-4): staff send
+a reminder now from an overdue invoice's page, read it on its timeline and on the
+account's Reminders tab, then exclude the account; the member opens the emailed
 reminder's payment link on a phone, and their invoice page shows the overdue badge."""
 
 import re
@@ -88,7 +88,7 @@ def test_send_a_reminder_then_exclude_the_account_and_the_member_pays_from_it(
     invoice = _overdue_invoice(member)
     when = invoice.due_date.strftime("%-d %b %Y")
 
-    log_in(page, "Billing admin")  # RULES.md: billing admins send reminders, clerks see them
+    log_in(page, "Billing admin")  # RULES.md: clerks send reminders too; admins exclude
     page.goto(f"{base}/admin/ledger/invoice/{invoice.pk}/change/")
     assert figure(page, "Due") == gbp("125")
     action(page, "Send reminder now")
