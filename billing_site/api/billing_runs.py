@@ -10,7 +10,6 @@ refused. Thin: parse, call ``payments.services.billing_runs``, render."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from moneyed import Money
 from rest_framework import exceptions, mixins, permissions, serializers
 from rest_framework.decorators import action
 
@@ -21,7 +20,7 @@ from billing_site.api.models import ApiScope
 from billing_site.api.pagination import page_of, paginate
 from billing_site.api.permissions import HasScope, is_restricted
 from payments.models import BillingRun, BillingRunItem, ItemStatus
-from payments.selectors.billing_runs import with_counts
+from payments.selectors.billing_runs import run_amounts, run_counts, with_counts
 from payments.services import billing_runs as runs
 from payments.tasks import enqueue_billing_run
 
@@ -70,7 +69,7 @@ class BillingRunSerializer(serializers.ModelSerializer):
         if hasattr(run, "n_total"):  # annotated by the list's query
             by = {name: getattr(run, f"n_{name}") for name in COUNTED}
             return BillingRunCountsSerializer({"total": run.n_total, **by}).data
-        return BillingRunCountsSerializer(runs.run_counts(run)).data
+        return BillingRunCountsSerializer(run_counts(run)).data
 
 
 class BillingRunDetailSerializer(BillingRunSerializer):
@@ -82,15 +81,7 @@ class BillingRunDetailSerializer(BillingRunSerializer):
 
     @extend_schema_field(BillingRunAmountsSerializer(many=True))
     def get_amounts(self, run) -> list:
-        rows = []
-        for row in runs.run_amounts(run):
-            cur = row["currency"]
-            money = {
-                name: Money(row[name] or 0, cur)
-                for name in ("total", "captured", "credit_applied", "waiting")
-            }
-            rows.append({**row, **money})
-        return BillingRunAmountsSerializer(rows, many=True).data
+        return BillingRunAmountsSerializer(run_amounts(run), many=True).data
 
 
 class BillingRunItemSerializer(serializers.ModelSerializer):

@@ -19,14 +19,14 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from moneyed import Money
 
 from ledger.admin.pages import crumbs
 from ledger.errors import BillingError
 from ledger.services import user_actor
 
 from ..models import BillingRun, BillingRunItem, ItemStatus, RunStatus
-from ..services.billing_runs import clean_through, run_amounts, run_counts, start_run
+from ..selectors.billing_runs import run_amounts, run_counts, running_run
+from ..services.billing_runs import clean_through, start_run
 from ..tasks import enqueue_billing_run
 
 PERMISSION = "payments.add_billingrun"
@@ -90,7 +90,7 @@ def close_view(model_admin, request):
 
 
 def _start(model_admin, request, through):
-    running_before = BillingRun.objects.filter(status=RunStatus.RUNNING).first()
+    running_before = running_run()
     try:
         run = start_run(through=through, actor=user_actor(request.user))
     except BillingError as exc:
@@ -132,24 +132,6 @@ def work_view(model_admin, request, run_id):
     return back
 
 
-def _amount_rows(run) -> list[dict]:
-    rows = []
-    for row in run_amounts(run):
-        cur = row["currency"]
-        rows.append(
-            {
-                "currency": cur,
-                "invoices": row["invoices"],
-                "direct_debits": row["direct_debits"],
-                **{
-                    name: Money(row[name] or 0, cur)
-                    for name in ("total", "captured", "credit_applied", "waiting")
-                },
-            }
-        )
-    return rows
-
-
 def run_page_context(request, run: BillingRun) -> dict:
     """The run page's figures: counts (one query), amounts per currency (one query), the
     first failures with their invoices (one query)."""
@@ -165,7 +147,7 @@ def run_page_context(request, run: BillingRun) -> dict:
         "counts": counts,
         "percent": (counts.done * 100 // counts.total) if counts.total else 100,
         "running": running,
-        "amounts": _amount_rows(run),
+        "amounts": run_amounts(run),
         "failures": failures[:FAILURES_SHOWN],
         "more_failures": len(failures) > FAILURES_SHOWN,
         "may_run": running and may_run(request.user),

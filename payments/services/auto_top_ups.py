@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from moneyed import Money
 
@@ -29,7 +28,7 @@ from wallets.services.alerts import send_notice
 
 from ..models import AutoTopUpRun, Payment, PaymentLink, PaymentStatus, PaymentType
 from .common import create_payment, lock_payment
-from .gateway_flows import link_token, start_direct_debit
+from .gateway_flows import link_url, start_direct_debit
 
 S = PaymentStatus
 ENDED = (S.COMPLETED, S.CANCELLED, S.EXPIRED, S.PAID_FROM_BALANCE)
@@ -136,12 +135,6 @@ def create_top_up_link(*, payment: Payment | int, actor: Actor, days: int | None
             expires_at=timezone.now() + timedelta(days=days),
             created_by=actor.user,
         )
-
-
-def link_url(link: PaymentLink) -> str:
-    """The link's absolute URL: ``BILLFOLD_SITE_URL`` + the payment-link page."""
-    path = reverse("payment-link", args=[link_token(link)])
-    return settings.BILLFOLD_SITE_URL.rstrip("/") + path
 
 
 def send_top_up_email(payment_id: int, link_id: int) -> bool:

@@ -155,7 +155,7 @@ class _Batch:
         paid (rendered as they stood: its lines are in memory as the batch left them)."""
         account = invoice.account_id
         found = [(EventType.INVOICE_ISSUED, account, {"invoice": self.issued_payloads[invoice.pk]})]
-        for memo in batch_capture.memos_of(self.captures, invoice):
+        for memo in self.captures.memos_by_invoice[invoice.pk]:
             found.append(
                 (EventType.CREDIT_MEMO_CREATED, account, {"credit_memo": render_now(memo)})
             )

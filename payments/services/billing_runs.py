@@ -24,7 +24,6 @@ A crash rolls the batch back: its items are pending again and the next worker (o
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import (
@@ -35,7 +34,7 @@ from django.db import (
     connection,
     transaction,
 )
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ledger.bulk import update_rows
@@ -52,6 +51,7 @@ from ..models import (
     PaymentStatus,
     RunStatus,
 )
+from ..selectors.billing_runs import running_run
 from .batch_issue import issue_batch
 from .common import open_payment_for
 from .gateway_flows import start_direct_debit
@@ -98,10 +98,6 @@ def _queue(run: BillingRun) -> int:
     return len(items)
 
 
-def running_run() -> BillingRun | None:
-    return BillingRun.objects.filter(status=RunStatus.RUNNING).first()
-
-
 def start_run(*, through: date | None = None, actor: Actor, resume: bool = True) -> BillingRun:
     """Open a billing run through ``through`` and queue its invoices; or, when a run is
     already running (``resume``), return that one (its invoices queued again: new ones
@@ -128,45 +124,6 @@ def start_run(*, through: date | None = None, actor: Actor, resume: bool = True)
     return run
 
 
-@dataclass(frozen=True)
-class RunCounts:
-    total: int
-    pending: int
-    issued: int
-    failed: int
-    skipped: int
-
-    @property
-    def done(self) -> int:
-        return self.total - self.pending
-
-
-def run_counts(run: BillingRun | int) -> RunCounts:
-    """How far a run is: one aggregate query."""
-    run_id = run.pk if isinstance(run, BillingRun) else run
-    by = {s: Count("id", filter=Q(status=s)) for s in ItemStatus.values}
-    row = BillingRunItem.objects.filter(run_id=run_id).aggregate(total=Count("id"), **by)
-    return RunCounts(row["total"], row["pending"], row["issued"], row["failed"], row["skipped"])
-
-
-def run_amounts(run: BillingRun | int) -> list[dict]:
-    """The issued items' amounts per currency: one aggregate query."""
-    run_id = run.pk if isinstance(run, BillingRun) else run
-    return list(
-        BillingRunItem.objects.filter(run_id=run_id, status=ItemStatus.ISSUED)
-        .values("currency")
-        .annotate(
-            invoices=Count("id"),
-            total=Sum("total"),
-            captured=Sum("captured"),
-            credit_applied=Sum("credit_applied"),
-            waiting=Sum("waiting"),
-            direct_debits=Count("id", filter=Q(direct_debit=True)),
-        )
-        .order_by("currency")
-    )
-
-
 def _run_actor(run: BillingRun) -> Actor:
     return Actor(user=run.started_by, label=f"billing run #{run.pk} ({run.actor_label})"[:150])
 
@@ -185,11 +142,17 @@ def _direct_debit(item: BillingRunItem, invoice: Invoice, actor: Actor) -> None:
         item.reason = f"Issued; the direct debit was not started: {exc.detail}"[:500]
 
 
+def _database_gone(exc: Exception) -> bool:
+    """The connection is lost (not an invoice's refusal): the worker stops; its batch
+    rolls back and is pending again."""
+    return isinstance(exc, InterfaceError) or (
+        isinstance(exc, DatabaseError) and not connection.is_usable()
+    )
+
+
 def _failed(item: BillingRunItem, exc: Exception) -> None:
-    if isinstance(exc, InterfaceError) or (
-        isinstance(exc, OperationalError) and not connection.is_usable()
-    ):
-        raise exc  # the database is gone: stop; the batch rolls back and is pending again
+    if _database_gone(exc):
+        raise exc
     item.status = ItemStatus.FAILED
     if isinstance(exc, OperationalError):
         item.reason = "the database refused it (a lock conflict); the next run retries it"
@@ -225,7 +188,7 @@ def _issue_fast(items: list[BillingRunItem], accounts: dict, actor: Actor):
         with transaction.atomic():
             return issue_batch([item.invoice_id for item in items], accounts, actor)
     except (BillingError, DatabaseError, ValueError, TypeError) as exc:
-        if isinstance(exc, InterfaceError) or not connection.is_usable():
+        if _database_gone(exc):
             raise
         return {}, [item.invoice_id for item in items]
 

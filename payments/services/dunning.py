@@ -40,11 +40,11 @@ from ..models import (
     ReminderStatus,
     ReminderTrigger,
 )
-from .auto_top_ups import link_url
 from .common import open_payment_for
 from .dunning_levels import LEVEL_FIELDS, save_level
 from .dunning_mail import REMINDABLE, deliver_all, deliver_pending, no_link_words, not_remindable
 from .dunning_mail import render as render_email
+from .gateway_flows import link_url
 from .member_links import card_payable_refusal, member_payment_link
 
 RUN_ACTOR = system_actor("reminder run")

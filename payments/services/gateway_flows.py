@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from ledger import services as ledger
@@ -156,6 +157,13 @@ def create_payment_link(*, invoice: Invoice | int, actor: Actor, days: int | Non
 
 def link_token(link: PaymentLink) -> str:
     return signing.dumps(link.nonce, salt=LINK_SALT, compress=True)
+
+
+def link_url(link: PaymentLink) -> str:
+    """The link's absolute URL for an email (no request to build it from):
+    ``BILLFOLD_SITE_URL`` + the payment-link page."""
+    path = reverse("payment-link", args=[link_token(link)])
+    return settings.BILLFOLD_SITE_URL.rstrip("/") + path
 
 
 def resolve_link(token: str) -> PaymentLink | None:

@@ -19,6 +19,7 @@ from django.db import connection, connections
 
 from ledger.models import Invoice
 from payments.models import BillingRun
+from payments.selectors.billing_runs import run_counts
 from payments.services import billing_runs as runs
 from tests.live.server import NOT_INHERITED, NOT_INHERITED_NAMES, database_url
 from wallets.models import CreditMemo, Hold
@@ -105,7 +106,7 @@ def test_a_run_killed_half_way_and_run_again_issues_every_invoice_once(history, 
     connection.close()  # a fresh connection: see what the killed process had committed
 
     run = BillingRun.objects.get()
-    counts = runs.run_counts(run)
+    counts = run_counts(run)
     half_way = issued(invoices)
     assert run.status == "running" and counts.pending > 0, counts
     assert 20 <= half_way < 300 and counts.issued == half_way  # its last batch rolled back
@@ -145,7 +146,7 @@ def test_two_workers_at_once_issue_each_invoice_once(history, actor):
     assert not errors, errors
     assert done["a"] + done["b"] == 200 and done["a"] > 0 and done["b"] > 0, done
     run.refresh_from_db()
-    counts = runs.run_counts(run)
+    counts = run_counts(run)
     assert (run.status, counts.issued, counts.failed, counts.pending) == ("finished", 200, 0, 0)
     assert_issued_once(invoices)
     assert_gapless()
@@ -167,9 +168,9 @@ def test_two_close_period_processes_started_together_make_one_run(history):
     assert run.status == "finished"
     # On a slow machine the second process may start after the first has finished: it
     # then opens a run of its own with nothing left to issue (never an invoice twice).
-    assert all(runs.run_counts(other).total == 0 for other in later)
+    assert all(run_counts(other).total == 0 for other in later)
     assert any(f"{run}: " in out for out in outputs), outputs
-    counts = runs.run_counts(run)
+    counts = run_counts(run)
     assert (counts.total, counts.issued, counts.failed, counts.pending) == (150, 150, 0, 0)
     assert_issued_once(invoices)
     assert_gapless()

@@ -21,6 +21,7 @@ from django.urls import reverse
 from payments import services as pay
 from payments.models import BillingRun
 from payments.roles import BILLING_ADMIN, BILLING_CLERK, ensure_roles
+from payments.selectors.billing_runs import run_counts
 from payments.services import billing_runs as runs
 from tests.composition.admin_pages import page_errors, succeeded, superuser_client
 
@@ -141,7 +142,7 @@ def test_a_clerk_sees_runs_but_cannot_start_or_resume_one(make_account, make_ong
         assert refused.status_code == 403
         assert "billfold-refused" in refused.content.decode()  # the admin's look
         assert "not allowed to run the billing run" in refused.content.decode()
-    assert fresh(invoice).status == "ongoing" and runs.run_counts(run).pending == 1
+    assert fresh(invoice).status == "ongoing" and run_counts(run).pending == 1
     assert BillingRun.objects.count() == 1
     # A billing admin may (the roles give them the run's permissions).
     billing_admin = staff(BILLING_ADMIN)

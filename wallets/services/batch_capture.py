@@ -63,6 +63,7 @@ class Captures:
         self.actor = actor
         self.txs: list[WalletTransaction] = []
         self.memos: list[tuple[CreditMemo, Wallet, InvoiceLine, Invoice]] = []
+        self.memos_by_invoice: dict[int, list[CreditMemo]] = defaultdict(list)
         self.lines: dict[int, InvoiceLine] = {}
         self.holds: list[Hold] = []
         self.wallets: dict[int, Wallet] = {}
@@ -75,22 +76,16 @@ class Captures:
         now = timezone.now()
         for wallet, hold in held:
             for line, part in line_split(lines, hold.amount) if hold.amount.amount > 0 else ():
-                movement = capture_movement(
-                    wallet, invoice, line, part, self.actor, kind=TxKind.HOLD_CAPTURE,
-                    hold=hold, at=None,
-                )  # fmt: skip
-                kind, amount, actor = (
-                    movement.pop("kind"),
-                    movement.pop("amount"),
-                    movement.pop("actor"),
-                )
-                tx, low, depleted = movement_row(wallet, kind, amount, actor, **movement)
+                kind = TxKind.HOLD_CAPTURE
+                movement = capture_movement(invoice, line, part, kind=kind, hold=hold, at=None)
+                tx, low, depleted = movement_row(wallet, kind, part, self.actor, **movement)
                 if low or depleted:
                     self.raised.append((wallet, low, depleted))
-                memo = memo_row(wallet, invoice, line, part, tx, "", actor, None)
+                memo = memo_row(wallet, invoice, line, part, tx, "", self.actor, None)
                 line.prepaid_amount += part
                 self.txs.append(tx)
                 self.memos.append((memo, wallet, line, invoice))
+                self.memos_by_invoice[invoice.pk].append(memo)
                 self.lines[line.pk] = line
             captured += hold.amount
             hold.status, hold.closed_at = HoldStatus.CAPTURED, now
@@ -124,7 +119,3 @@ class Captures:
         held to consumed, so what is available does not change)."""
         for wallet, low, depleted in self.raised:
             alerts.announce(wallet, low=low, depleted=depleted)
-
-
-def memos_of(captures: Captures, invoice: Invoice) -> list[CreditMemo]:
-    return [memo for memo, _w, _l, inv in captures.memos if inv.pk == invoice.pk]

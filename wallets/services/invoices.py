@@ -42,12 +42,10 @@ def _lock_active_holds(invoice: Invoice):
         yield wallet, lock_row(Hold, hold_id)
 
 
-def capture_movement(wallet, invoice, line, part, actor, *, kind, hold, at) -> dict:
-    """The wallet movement that consumes ``part`` for one line (``record``'s arguments)."""
+def capture_movement(invoice, line, part, *, kind, hold, at) -> dict:
+    """How consuming ``part`` for one line moves the wallet: ``record``'s (and
+    ``movement_row``'s) keyword arguments beside ``(wallet, kind, part, actor)``."""
     return {
-        "kind": kind,
-        "amount": part,
-        "actor": actor,
         "consumed": part,
         "held": -part if kind == TxKind.HOLD_CAPTURE else None,
         "reference": invoice.number or "",
@@ -110,10 +108,8 @@ def _prepay_line(wallet, invoice, line, part, actor, *, kind, hold, at) -> tuple
     """Consume ``part`` of the locked wallet for one line of the locked invoice: the
     drawdown (or capture), its approved prepayment credit memo, and the ``CRMO``
     posting to make. Returns ``(memo, posting)``."""
-    movement = capture_movement(wallet, invoice, line, part, actor, kind=kind, hold=hold, at=at)
-    tx = record(
-        wallet, movement.pop("kind"), movement.pop("amount"), movement.pop("actor"), **movement
-    )
+    movement = capture_movement(invoice, line, part, kind=kind, hold=hold, at=at)
+    tx = record(wallet, kind, part, actor, **movement)
     _seq, number = ledger.next_number("CM")
     memo = memo_row(wallet, invoice, line, part, tx, number, actor, at)
     memo.save()

@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_date
 from ledger.errors import BillingError
 from ledger.money import format_money
 from ledger.services import system_actor
+from payments.selectors.billing_runs import RunCounts, run_amounts, run_counts
 from payments.services import billing_runs as runs
 
 POLL_SECONDS = 0.5
@@ -33,7 +34,7 @@ class Progress:
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.shown_tenth = -1
 
-    def show(self, counts: runs.RunCounts, *, final: bool = False) -> None:
+    def show(self, counts: RunCounts, *, final: bool = False) -> None:
         total = counts.total or 1
         filled = round(self.WIDTH * counts.done / total)
         rate = counts.done / max(time.monotonic() - self.started, 1e-6)
@@ -79,7 +80,7 @@ class Command(BaseCommand):
             run = runs.start_run(through=through, actor=system_actor("close_period"))
         except BillingError as exc:
             raise CommandError(exc.detail) from None
-        counts = runs.run_counts(run)
+        counts = run_counts(run)
         self.stdout.write(f"{run}: {counts.total:,} invoice(s), {counts.pending:,} to issue.")
         progress = None if options["no_progress"] else Progress(sys.stderr, counts.total)
         if workers == 1:
@@ -88,12 +89,12 @@ class Command(BaseCommand):
             self._fork(run.pk, workers, batch, progress)
         runs.finish_if_done(run)
         if progress is not None:
-            progress.show(runs.run_counts(run), final=True)
+            progress.show(run_counts(run), final=True)
         self._summary(run)
 
     def _tick(self, run, progress):
         if progress is not None:
-            progress.show(runs.run_counts(run))
+            progress.show(run_counts(run))
 
     def _fork(self, run_id: int, workers: int, batch: int, progress) -> None:
         connections.close_all()  # each process opens its own connection
@@ -113,26 +114,18 @@ class Command(BaseCommand):
 
     def _summary(self, run) -> None:
         run.refresh_from_db()
-        counts = runs.run_counts(run)
+        counts = run_counts(run)
         self.stdout.write(
             f"{run}: {run.get_status_display().lower()} — issued {counts.issued:,}, "
             f"failed {counts.failed:,}, skipped {counts.skipped:,}, pending {counts.pending:,}."
         )
-        for row in runs.run_amounts(run):
-            cur = row["currency"]
+        for row in run_amounts(run):
             self.stdout.write(
-                f"  {cur}: {row['invoices']:,} invoice(s), total "
-                f"{format_money(_money(row['total'], cur))}, holds captured "
-                f"{format_money(_money(row['captured'], cur))}, credit applied "
-                f"{format_money(_money(row['credit_applied'], cur))}, waiting "
-                f"{format_money(_money(row['waiting'], cur))}, direct debits "
-                f"{row['direct_debits']:,}."
+                f"  {row['currency']}: {row['invoices']:,} invoice(s), total "
+                f"{format_money(row['total'])}, holds captured "
+                f"{format_money(row['captured'])}, credit applied "
+                f"{format_money(row['credit_applied'])}, waiting "
+                f"{format_money(row['waiting'])}, direct debits {row['direct_debits']:,}."
             )
         if counts.failed:
             self.stdout.write("  Failures are listed on the run's admin page, with reasons.")
-
-
-def _money(amount, currency):
-    from moneyed import Money
-
-    return Money(amount or 0, currency)
