@@ -39,14 +39,16 @@ COLUMNS = (
 _FORMULA_START = csv_copy.FORMULA_START  # a leading apostrophe for these (CSV injection)
 
 
-class _Echo:
+class Echo:
     """A file-like object whose ``write`` returns the line instead of storing it."""
 
     def write(self, value: str) -> str:
         return value
 
 
-def _text(value: str) -> str:
+def safe_text(value: str) -> str:
+    """A text cell that a spreadsheet will not run: a leading formula character gets an
+    apostrophe (CSV injection)."""
     value = value or ""
     return "'" + value if value.startswith(_FORMULA_START) else value
 
@@ -95,10 +97,10 @@ def statement_rows(
     ) in iter_statement(account=account, date_from=date_from, date_to=date_to):
         yield (
             timezone.localtime(posted_at).isoformat(timespec="seconds"),
-            _text(display_reference(kind, reference)),  # as the pages show it
+            safe_text(display_reference(kind, reference)),  # as the pages show it
             kind,
-            _text(description),
-            _text(method),
+            safe_text(description),
+            safe_text(method),
             amount(debit),
             amount(credit),
             amount(balance_after),
@@ -113,13 +115,13 @@ def statement_csv_lines(
     if csv_copy.available():
         yield from _copied_lines(account, date_from, date_to)
         return
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     for row in statement_rows(account, date_from, date_to):
         yield writer.writerow(row)
 
 
 def _copied_lines(account: Account, date_from: date | None, date_to: date | None):
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     rng = period_range(account, date_from, date_to)
     yield writer.writerow(COLUMNS) + writer.writerow(_opening_row(account, date_from, rng.opening))
     if not rng.empty:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing_site.documents.pdf import pdf_download, render_pdf
+from ledger.csv_export import Echo, safe_text
 from ledger.models import Invoice
 from payments.selectors.aging import (
     BUCKET_LABELS,
@@ -126,23 +127,19 @@ def _refused(site, request, form):
     return TemplateResponse(request, "admin/receivables/aging.html", context, status=400)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def csv_lines(report: Aging):
     """The report as CSV lines: a header row, one row per account (or group) and
-    currency, then one total row per currency; amounts as plain decimals."""
-    writer = csv.writer(_Echo())
+    currency, then one total row per currency; amounts as plain decimals, names guarded
+    against spreadsheet formulas as the statement's are."""
+    writer = csv.writer(Echo())
     key = ["account_id", "account", "group"] if report.by == BY_ACCOUNT else ["group_id", "group"]
     yield writer.writerow(["as_of", *key, "currency", *COLUMNS, "invoices"])
     as_of = report.as_of.isoformat()
     for row in report.rows:
         if report.by == BY_ACCOUNT:
-            who = [row.account_id, row.name, row.group_name]
+            who = [row.account_id, safe_text(row.name), safe_text(row.group_name)]
         else:
-            who = [row.group_id or "", row.name]
+            who = [row.group_id or "", safe_text(row.name)]
         figures = [str(amount) for amount in row.amounts]  # at the currency's precision
         yield writer.writerow([as_of, *who, row.currency, *figures, row.invoices])
     total = ["", "Total", ""] if report.by == BY_ACCOUNT else ["", "Total"]
