@@ -89,6 +89,19 @@ def outbox_enabled() -> bool:
     return getattr(settings, "BILLFOLD_OUTBOX", True)
 
 
+def _require_emittable(types: set[str], call: str) -> None:
+    """Known types, inside the effect's transaction: outside one the event and its
+    effect could be committed apart, which is what the outbox exists to prevent."""
+    unknown = sorted(types - _TYPES)
+    if unknown:
+        raise ValueError(f"events: unknown event type {unknown[0]!r}; one of {EventType.values}.")
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError(
+            f"events: {call} outside transaction.atomic(); emit inside the transaction of "
+            "the effect."
+        )
+
+
 def emit(
     type: str, *, account: Model | int, objects: Mapping[str, Model | dict | None]
 ) -> Event | None:
@@ -98,13 +111,7 @@ def emit(
     Must run inside the effect's ``transaction.atomic()``: outside one the event and its
     effect could be committed apart, which is what the outbox exists to prevent.
     """
-    if type not in _TYPES:
-        raise ValueError(f"events: unknown event type {type!r}; one of {EventType.values}.")
-    if not connection.in_atomic_block:
-        raise transaction.TransactionManagementError(
-            f"events: emit({type!r}) outside transaction.atomic(); emit inside the "
-            "transaction of the effect."
-        )
+    _require_emittable({type}, f"emit({type!r})")
     if not outbox_enabled():
         return None
     payload = {
@@ -121,14 +128,7 @@ def emit_many(events: list[tuple[str, int, dict]]) -> list[Event]:
     account's events (the counters' upsert, in account order, each row locked until
     commit as ``emit``'s is), one inserts them; each account's events get consecutive
     numbers, in the order given."""
-    if not connection.in_atomic_block:
-        raise transaction.TransactionManagementError(
-            "events: emit_many() outside transaction.atomic(); emit inside the transaction "
-            "of the effect."
-        )
-    unknown = sorted({t for t, _a, _p in events} - _TYPES)
-    if unknown:
-        raise ValueError(f"events: unknown event types {unknown}; one of {EventType.values}.")
+    _require_emittable({t for t, _a, _p in events}, "emit_many()")
     if not events or not outbox_enabled():
         return []
     counts: dict[int, int] = {}

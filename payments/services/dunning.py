@@ -96,7 +96,7 @@ def next_level_for(invoice: Invoice, *, today: date | None = None) -> ReminderLe
     ]
     if not left or invoice.due_date is None:
         return left[0] if left else None
-    due = [lv for lv in _due_levels(invoice, left, today)]
+    due = _due_levels(invoice, left, today)
     return due[-1] if due else left[0]
 
 
